@@ -1,0 +1,78 @@
+"""The operator CLI (``citycase …``): thin entry points that open a session, call the engine, commit.
+
+Each subcommand module registers itself on ``cli``; ``web.cli`` adds the commands that need
+the web app (serve, apikey) and is the console-script entry point.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from engine.config import load_config
+
+
+@dataclass
+class CliContext:
+    config: dict[str, Any]
+    as_json: bool = False
+    _factory: Any = field(default=None, repr=False)
+
+    @property
+    def session_factory(self):
+        if self._factory is None:
+            from engine.db import make_engine, session_factory
+
+            self._factory = session_factory(make_engine(self.config["DATABASE_URL"]))
+        return self._factory
+
+
+def emit(ctx: CliContext, payload: Any, text: str | None = None) -> None:
+    """Print JSON with --json, else the human text (or JSON when no text is given)."""
+    if ctx.as_json or text is None:
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=None if ctx.as_json else 2, default=str))
+    else:
+        click.echo(text)
+
+
+def fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+@click.option("--database-url", envvar="CITYCASE_DATABASE_URL", help="SQLAlchemy URL (default: instance/ SQLite)")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
+    """citycase — digital urban management case system."""
+    overrides = {"DATABASE_URL": database_url} if database_url else {}
+    ctx.obj = CliContext(config=load_config(overrides), as_json=as_json)
+
+
+def json_option(f):
+    """Allow --json after the subcommand too (``citycase seed demo --json``)."""
+
+    def callback(ctx: click.Context, _param, value: bool) -> bool:
+        if value:
+            ctx.find_object(CliContext).as_json = True
+        return value
+
+    return click.option("--json", "as_json_sub", is_flag=True, expose_value=False, callback=callback,
+                        help="machine-readable JSON output")(f)
+
+
+def register_all() -> None:
+    """Import subcommand modules so that they attach to ``cli``."""
+    import importlib
+
+    for name in ("db", "calendar", "seed", "cases"):
+        try:
+            importlib.import_module(f"engine.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"engine.cli.{name}":
+                raise

@@ -1,0 +1,69 @@
+"""Every configuration key, declared once with its environment variable, default and type.
+
+The web app, the CLI and the scheduler all read settings through ``load_config``;
+a key that is not declared here does not exist.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r} (use true or false)")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    env: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "CITYCASE_DATABASE_URL",
+            f"sqlite:///{PROJECT_ROOT / 'instance' / 'citycase.db'}", str,
+            "SQLAlchemy URL; SQLite file by default, postgresql+psycopg://… in production"),
+    Setting("TIMEZONE", "CITYCASE_TIMEZONE", "Asia/Shanghai", str,
+            "local time zone of the working-time calendar"),
+    Setting("WORK_WINDOWS", "CITYCASE_WORK_WINDOWS", "08:30-12:00,13:30-17:30", str,
+            "default work windows of a working day"),
+    Setting("SECRET_KEY", "CITYCASE_SECRET_KEY", "", str,
+            "Flask session/CSRF secret; generated into instance/ when empty"),
+    Setting("SCHEDULER_ENABLED", "CITYCASE_SCHEDULER", False, _bool,
+            "run the timer/outbox scheduler inside the web process"),
+    Setting("SCHEDULER_TICK_SECONDS", "CITYCASE_SCHEDULER_TICK", 5.0, float,
+            "seconds between scheduler ticks"),
+    Setting("UPLOAD_MAX_BYTES", "CITYCASE_UPLOAD_MAX_BYTES", 8 * 1024 * 1024, int,
+            "largest accepted photo upload"),
+    Setting("TILE_URL", "CITYCASE_TILE_URL", "", str,
+            "map tile URL template; empty = no tiles (grid outline only)"),
+    Setting("TILE_CRS", "CITYCASE_TILE_CRS", "WGS84", str,
+            "coordinate system of the tiles: WGS84 or GCJ02"),
+    Setting("SESSION_MINUTES", "CITYCASE_SESSION_MINUTES", 60, int,
+            "idle minutes before a signed-in session expires"),
+    Setting("DEFAULT_LOCALE", "CITYCASE_LOCALE", "zh_Hans_CN", str,
+            "default UI language"),
+)
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults, then environment variables, then explicit overrides."""
+    config: dict[str, Any] = {}
+    for s in SETTINGS:
+        raw = os.environ.get(s.env)
+        config[s.key] = s.parse(raw) if raw is not None else s.default
+    for key, value in (overrides or {}).items():
+        config[key] = value
+    return config
