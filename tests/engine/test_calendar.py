@@ -1,0 +1,448 @@
+"""The working-time calendar: seeding from the holiday packages, working-time arithmetic, cache, CLI.
+
+Expectations are computed from ``chinese_calendar`` / ``holidays`` themselves, not hard-coded.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time as systime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+import holidays
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from engine.calendar import (
+    SOURCE_ADMIN,
+    SOURCE_CHINESE_CALENDAR,
+    SOURCE_HOLIDAYS,
+    WorkCalendar,
+    get_calendar,
+    parse_windows,
+    seed_calendar,
+    set_day,
+    source_for_year,
+    windows_from_json,
+)
+from engine.cli import cli, register_all
+from engine.db import make_engine, session_factory, transaction, upgrade
+from engine.models import CalendarDay
+
+TZ = "Asia/Shanghai"
+LOCAL = ZoneInfo(TZ)
+WINDOWS = "08:30-12:00,13:30-17:30"
+YEAR = 2026  # covered by the installed chinese_calendar (asserted below)
+
+
+def local(*args) -> datetime:
+    return datetime(*args, tzinfo=LOCAL)
+
+
+def next_cc_workday(d: date) -> date:
+    d += timedelta(days=1)
+    while not chinese_calendar.is_workday(d):
+        d += timedelta(days=1)
+    return d
+
+
+def holiday_days(year: int, english_name: str) -> list[date]:
+    days = []
+    d = date(year, 1, 1)
+    while d.year == year:
+        is_holiday, name = chinese_calendar.get_holiday_detail(d)
+        if is_holiday and name == english_name:
+            days.append(d)
+        d += timedelta(days=1)
+    return days
+
+
+def make_db(path) -> tuple[str, object]:
+    url = f"sqlite:///{path}"
+    upgrade(url)
+    return url, session_factory(make_engine(url))
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """A migrated database seeded for YEAR and YEAR + 1 (the latter beyond chinese_calendar's range)."""
+    url, factory = make_db(tmp_path_factory.mktemp("calendar") / "seeded.db")
+    with transaction(factory) as session:
+        seed_calendar(session, [YEAR, YEAR + 1], WINDOWS, TZ)
+    return url, factory
+
+
+@pytest.fixture(scope="module")
+def cal(seeded) -> WorkCalendar:
+    _url, factory = seeded
+    with factory() as session:
+        return WorkCalendar.load(session, TZ, WINDOWS)
+
+
+@pytest.fixture()
+def fresh(tmp_path):
+    return make_db(tmp_path / "fresh.db")
+
+
+def test_package_assumptions():
+    assert source_for_year(YEAR) == SOURCE_CHINESE_CALENDAR
+    assert source_for_year(YEAR + 1) in (SOURCE_CHINESE_CALENDAR, SOURCE_HOLIDAYS)
+    assert source_for_year(9000) == SOURCE_HOLIDAYS
+
+
+# -- parse_windows ------------------------------------------------------------------------------
+
+
+def test_parse_windows():
+    assert parse_windows("08:30-12:00,13:30-17:30") == [(time(8, 30), time(12)), (time(13, 30), time(17, 30))]
+    assert parse_windows(" 13:30-17:30 , 8:30-12:00 ") == [(time(8, 30), time(12)), (time(13, 30), time(17, 30))]
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "08:30", "08:30-12:00,", "8-12", "25:00-26:00", "12:00-08:30",
+                                 "08:30-12:00,11:00-13:00", "08:30-12:00-13:00", "08:60-09:00"])
+def test_parse_windows_rejects(bad):
+    with pytest.raises(ValueError):
+        parse_windows(bad)
+
+
+# -- seeding ------------------------------------------------------------------------------------
+
+
+def test_seed_matches_chinese_calendar(seeded):
+    _url, factory = seeded
+    with factory() as session:
+        rows = {r.day: r for r in session.scalars(select(CalendarDay))}
+    year_rows = [r for d, r in rows.items() if d.year == YEAR]
+    assert len(year_rows) == (date(YEAR + 1, 1, 1) - date(YEAR, 1, 1)).days
+    for row in year_rows:
+        assert row.is_working == chinese_calendar.is_workday(row.day), row.day
+        assert row.source == SOURCE_CHINESE_CALENDAR
+        assert windows_from_json(row.windows) == (parse_windows(WINDOWS) if row.is_working else [])
+    national_day = holiday_days(YEAR, "National Day")
+    assert national_day and all(not rows[d].is_working and rows[d].note for d in national_day)
+
+
+def test_seed_beyond_chinese_calendar_uses_holidays(seeded):
+    year = YEAR + 1
+    if source_for_year(year) != SOURCE_HOLIDAYS:
+        pytest.skip("installed chinese_calendar already covers the next year")
+    _url, factory = seeded
+    cn = holidays.country_holidays("CN", years=year)
+    make_up = {d for d in getattr(cn, "weekend_workdays", ()) if d.year == year}
+    with factory() as session:
+        rows = list(session.scalars(select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1))))
+    assert len(rows) == (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    for row in rows:
+        expected = row.day in make_up or (row.day.weekday() < 5 and row.day not in cn)
+        assert row.is_working == expected, row.day
+        assert row.source == SOURCE_HOLIDAYS
+
+
+def test_seed_is_idempotent_and_admin_edit_wins(fresh):
+    _url, factory = fresh
+    # an ordinary weekday of YEAR made a day off, and an ordinary Sunday made a working half day
+    weekday = next(d for d in (date(YEAR, 3, 2) + timedelta(i) for i in range(60))
+                   if d.weekday() == 2 and chinese_calendar.is_workday(d))
+    sunday = next(d for d in (date(YEAR, 3, 1) + timedelta(i) for i in range(60))
+                  if d.weekday() == 6 and not chinese_calendar.is_workday(d))
+    with transaction(factory) as session:
+        first = seed_calendar(session, [YEAR], WINDOWS, TZ)
+        set_day(session, weekday, False, note="台风停工")
+        set_day(session, sunday, True, "09:00-12:00", note="创卫检查")
+    with transaction(factory) as session:
+        again = seed_calendar(session, [YEAR], WINDOWS, TZ)
+    assert again == first - 2
+    with factory() as session:
+        off = session.get(CalendarDay, weekday)
+        on = session.get(CalendarDay, sunday)
+        assert (off.is_working, off.source, off.note) == (False, SOURCE_ADMIN, "台风停工")
+        assert (on.is_working, on.source) == (True, SOURCE_ADMIN)
+        assert windows_from_json(on.windows) == [(time(9), time(12))]
+        calendar = WorkCalendar.load(session, TZ, WINDOWS)
+    assert not calendar.is_working_day(weekday)
+    assert calendar.is_working_day(sunday)
+    assert calendar.windows(sunday) == [(local(sunday.year, sunday.month, sunday.day, 9).astimezone(UTC),
+                                         local(sunday.year, sunday.month, sunday.day, 12).astimezone(UTC))]
+
+
+def test_set_day_rejects_windows_on_day_off(fresh):
+    _url, factory = fresh
+    with factory() as session, pytest.raises(ValueError):
+        set_day(session, date(YEAR, 5, 6), False, "08:30-12:00")
+
+
+# -- working days ---------------------------------------------------------------------------------
+
+
+def test_default_schedule_without_rows():
+    calendar = WorkCalendar({}, WINDOWS, TZ)
+    assert calendar.is_working_day(date(2030, 1, 7))  # Monday
+    assert not calendar.is_working_day(date(2030, 1, 5))  # Saturday
+    assert calendar.windows(date(2030, 1, 5)) == []
+    assert calendar.windows(date(2030, 1, 7)) == [
+        (datetime(2030, 1, 7, 0, 30, tzinfo=UTC), datetime(2030, 1, 7, 4, tzinfo=UTC)),
+        (datetime(2030, 1, 7, 5, 30, tzinfo=UTC), datetime(2030, 1, 7, 9, 30, tzinfo=UTC)),
+    ]
+    assert calendar.standard_day_minutes == 450
+
+
+def test_national_day_workday(cal):
+    national_day = holiday_days(YEAR, "National Day")
+    start_day = national_day[0] - timedelta(days=1)
+    assert chinese_calendar.is_workday(start_day)
+    expected = next_cc_workday(start_day)
+    assert expected > national_day[-1]
+    start = local(start_day.year, start_day.month, start_day.day, 10)
+    end = cal.add_working_time(start, 1, "workday")
+    assert end.tzinfo == UTC
+    assert end.astimezone(LOCAL) == local(expected.year, expected.month, expected.day, 10)
+    assert cal.working_time_between(start, end, "workday") == pytest.approx(1)
+
+
+def test_spring_festival(cal):
+    festival = holiday_days(YEAR, "Spring Festival")
+    assert festival
+    for d in festival:
+        assert not cal.is_working_day(d)
+    before = festival[0] - timedelta(days=1)
+    while not chinese_calendar.is_workday(before):
+        before -= timedelta(days=1)
+    start = local(before.year, before.month, before.day, 15)
+    # three working days after the last working day before the festival
+    expected = before
+    for _ in range(3):
+        expected = next_cc_workday(expected)
+    assert cal.add_working_time(start, 3, "workday").astimezone(LOCAL) == local(
+        expected.year, expected.month, expected.day, 15)
+    # and 2 workhours from 16:30 on that day: 1 h before 17:30, 1 h on the first working day after it
+    first = next_cc_workday(before)
+    end = cal.add_working_time(local(before.year, before.month, before.day, 16, 30), 2, "workhour")
+    assert end.astimezone(LOCAL) == local(first.year, first.month, first.day, 9, 30)
+
+
+def test_make_up_saturday_is_working(cal):
+    make_up = [d for d in (date(YEAR, 1, 1) + timedelta(i) for i in range(365))
+               if d.weekday() >= 5 and chinese_calendar.is_workday(d)]
+    assert make_up, "chinese_calendar lists 调休 weekend working days"
+    for d in make_up:
+        assert cal.is_working_day(d)
+        assert len(cal.windows(d)) == 2
+    day = make_up[0]
+    prev = day - timedelta(days=1)
+    while not chinese_calendar.is_workday(prev):
+        prev -= timedelta(days=1)
+    if next_cc_workday(prev) == day:
+        end = cal.add_working_time(local(prev.year, prev.month, prev.day, 11), 1, "workday")
+        assert end.astimezone(LOCAL) == local(day.year, day.month, day.day, 11)
+
+
+def test_workhours_across_lunch_and_weekend(cal):
+    # a Friday of YEAR that is a working day and followed by an ordinary weekend and working Monday
+    friday = next(d for d in (date(YEAR, 3, 1) + timedelta(i) for i in range(300))
+                  if d.weekday() == 4 and chinese_calendar.is_workday(d)
+                  and not chinese_calendar.is_workday(d + timedelta(1))
+                  and not chinese_calendar.is_workday(d + timedelta(2))
+                  and chinese_calendar.is_workday(d + timedelta(3)))
+    monday = friday + timedelta(days=3)
+    y, m, d = friday.year, friday.month, friday.day
+    assert cal.add_working_time(local(y, m, d, 11), 2, "workhour") == local(y, m, d, 14, 30)
+    assert cal.add_working_time(local(y, m, d, 11), 61, "minute") == local(y, m, d, 13, 31)
+    end = cal.add_working_time(local(y, m, d, 16, 30), 2, "workhour")
+    assert end.astimezone(LOCAL) == local(monday.year, monday.month, monday.day, 9, 30)
+    # a start outside working time moves to the next window start first
+    assert cal.add_working_time(local(y, m, d, 12, 30), 30, "minute") == local(y, m, d, 14)
+    assert cal.add_working_time(local(y, m, d, 20), 0.5, "workhour").astimezone(LOCAL) == local(
+        monday.year, monday.month, monday.day, 9)
+    # an end exactly at the end of a window stays there
+    assert cal.add_working_time(local(y, m, d, 16, 30), 60, "minute") == local(y, m, d, 17, 30)
+
+
+def test_workday_outside_working_time_and_fractions(cal):
+    start_day = next(d for d in (date(YEAR, 3, 2) + timedelta(i) for i in range(60))
+                     if chinese_calendar.is_workday(d) and chinese_calendar.is_workday(next_cc_workday(d)))
+    nxt = next_cc_workday(start_day)
+    y, m, d = start_day.year, start_day.month, start_day.day
+    # lunch break: start moves to 13:30, same time next working day
+    end = cal.add_working_time(local(y, m, d, 12, 45), 1, "workday")
+    assert end.astimezone(LOCAL) == local(nxt.year, nxt.month, nxt.day, 13, 30)
+    # half a workday = half of the standard working minutes, walked through the windows
+    assert cal.standard_day_minutes == 450  # 3.5 h + 4 h
+    half = cal.add_working_time(local(y, m, d, 8, 30), 0.5, "workday")
+    assert half == local(y, m, d, 13, 45)  # 225 min: 210 before lunch, 15 after
+    one_and_half = cal.add_working_time(local(y, m, d, 8, 30), 1.5, "workday")
+    assert one_and_half.astimezone(LOCAL) == local(nxt.year, nxt.month, nxt.day, 13, 45)
+    assert cal.working_time_between(local(y, m, d, 8, 30), half, "workday") == pytest.approx(0.5)
+
+
+def test_workday_clamps_to_short_target_day():
+    calendar = WorkCalendar({date(2030, 1, 8): (True, "08:30-12:00")}, WINDOWS, TZ)
+    end = calendar.add_working_time(local(2030, 1, 7, 15), 1, "workday")
+    assert end == local(2030, 1, 8, 12)
+
+
+def test_fifteen_workdays_is_fast(cal):
+    start = local(YEAR, 9, 1, 9, 15)
+    t0 = systime.perf_counter()
+    for _ in range(200):
+        cal.add_working_time(start, 15, "workday")
+        cal.add_working_time(start, 15 * 8, "workhour")
+    assert systime.perf_counter() - t0 < 1.0
+    end = cal.add_working_time(start, 15, "workday")
+    expected = date(YEAR, 9, 1)
+    for _ in range(15):
+        expected = next_cc_workday(expected)
+    assert end.astimezone(LOCAL) == local(expected.year, expected.month, expected.day, 9, 15)
+
+
+@pytest.mark.parametrize("amount,unit", [(-1, "workday"), (math.nan, "minute"), (math.inf, "workhour"),
+                                         (1, "hour"), (1, "workdays")])
+def test_bad_amounts_and_units(cal, amount, unit):
+    with pytest.raises(ValueError):
+        cal.add_working_time(local(YEAR, 3, 2, 9), amount, unit)
+
+
+def test_naive_datetimes_rejected(cal):
+    with pytest.raises(ValueError):
+        cal.add_working_time(datetime(YEAR, 3, 2, 9), 1, "workhour")
+    with pytest.raises(ValueError):
+        cal.working_time_between(datetime(YEAR, 3, 2, 9), local(YEAR, 3, 3, 9))
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+
+def test_working_time_between_with_suspension(cal):
+    start_day = next(d for d in (date(YEAR, 3, 2) + timedelta(i) for i in range(60))
+                     if chinese_calendar.is_workday(d) and chinese_calendar.is_workday(d + timedelta(1)))
+    y, m, d = start_day.year, start_day.month, start_day.day
+    a = local(y, m, d, 9)
+    b = local(y, m, d, 16)
+    assert cal.working_time_between(a, b) == 60 * 7 - 90
+    # suspended 10:00-14:00: loses 2 h morning + 0.5 h afternoon
+    suspension = [(local(y, m, d, 10), local(y, m, d, 14))]
+    assert cal.working_time_between(a, b, "minute", suspension) == 330 - 150
+    assert cal.working_time_between(a, b, "workhour", suspension) == pytest.approx(3)
+    # an open suspension ends at b; overlapping periods count once
+    assert cal.working_time_between(a, b, exclude=[(local(y, m, d, 15), None)]) == 330 - 60
+    overlapping = [(local(y, m, d, 10), local(y, m, d, 11)), (local(y, m, d, 10, 30), local(y, m, d, 11, 30))]
+    assert cal.working_time_between(a, b, exclude=overlapping) == 330 - 90
+    # reversed order gives the negative
+    assert cal.working_time_between(b, a, "minute", suspension) == -(330 - 150)
+    assert cal.working_time_between(a, a) == 0
+
+
+def test_between_spans_holidays(cal):
+    national_day = holiday_days(YEAR, "National Day")
+    before = national_day[0] - timedelta(days=1)
+    after = next_cc_workday(before)
+    a = local(before.year, before.month, before.day, 8, 30)
+    b = local(after.year, after.month, after.day, 17, 30)
+    assert cal.working_time_between(a, b, "workday") == pytest.approx(2)
+
+
+@pytest.mark.parametrize("amount,unit", [(1, "workday"), (2.5, "workday"), (15, "workday"), (7, "workhour"),
+                                         (31.75, "workhour"), (1, "minute"), (2000, "minute")])
+def test_round_trip(cal, amount, unit):
+    # start inside working time so that add → measure is exact
+    for start in (local(YEAR, 9, 28, 10, 17), local(YEAR, 2, 12, 14, 5), local(YEAR, 12, 30, 9)):
+        assert cal.is_working_time(start)
+        end = cal.add_working_time(start, amount, unit)
+        assert cal.working_time_between(start, end, unit) == pytest.approx(amount, abs=1e-6)
+
+
+# -- cache ----------------------------------------------------------------------------------------
+
+
+def test_get_calendar_reloads_only_on_change(fresh):
+    _url, factory = fresh
+    day = next(d for d in (date(YEAR, 3, 2) + timedelta(i) for i in range(60)) if chinese_calendar.is_workday(d))
+    with transaction(factory) as session:
+        seed_calendar(session, [YEAR], WINDOWS, TZ)
+    with factory() as session:
+        first = get_calendar(session, TZ, WINDOWS)
+        assert get_calendar(session, TZ, WINDOWS) is first
+        assert first.is_working_day(day)
+    with transaction(factory) as session:
+        set_day(session, day, True, "09:00-11:00")  # same count, same working days: the version counter tells
+    with factory() as session:
+        second = get_calendar(session, TZ, WINDOWS)
+    assert second is not first
+    assert len(second.windows(day)) == 1
+    with factory() as session:
+        assert get_calendar(session, TZ, WINDOWS) is second
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def runner():
+    register_all()
+    return CliRunner()
+
+
+def test_cli_add_seeds_on_the_fly(runner, fresh):
+    url, factory = fresh
+    national_day = holiday_days(YEAR, "National Day")
+    start_day = national_day[0] - timedelta(days=1)
+    expected = next_cc_workday(start_day)
+    result = runner.invoke(cli, ["--database-url", url, "calendar", "add",
+                                 f"{start_day.isoformat()}T10:00", "1", "workday", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload == {
+        "start": local(start_day.year, start_day.month, start_day.day, 10).isoformat(),
+        "amount": 1.0,
+        "unit": "workday",
+        "end": local(expected.year, expected.month, expected.day, 10).isoformat(),
+    }
+    with factory() as session:
+        assert session.get(CalendarDay, national_day[0]) is not None  # the year was seeded
+    text = runner.invoke(cli, ["--database-url", url, "calendar", "add", f"{start_day.isoformat()}T10:00",
+                               "1", "workday"])
+    assert text.exit_code == 0
+    assert text.stdout.strip() == payload["end"]
+
+
+@pytest.mark.parametrize("args", [["2026-09-30T10:00", "1", "fortnight"], ["2026-09-30T10:00", "-1", "workday"],
+                                  ["2026-09-30T10:00", "x", "workday"], ["yesterday", "1", "workday"]])
+def test_cli_add_bad_input(runner, fresh, args):
+    url, _factory = fresh
+    result = runner.invoke(cli, ["--database-url", url, "calendar", "add", *args])
+    assert result.exit_code != 0
+    assert "error:" in result.stderr
+
+
+def test_cli_seed_set_show(runner, fresh):
+    url, factory = fresh
+    result = runner.invoke(cli, ["--database-url", url, "calendar", "seed", "--from-year", str(YEAR),
+                                 "--to-year", str(YEAR)])
+    assert result.exit_code == 0, result.output
+    assert f"{YEAR}:" in result.stdout
+    sunday = next(d for d in (date(YEAR, 3, 1) + timedelta(i) for i in range(60))
+                  if d.weekday() == 6 and not chinese_calendar.is_workday(d))
+    result = runner.invoke(cli, ["--database-url", url, "calendar", "set", sunday.isoformat(), "--working",
+                                 "--windows", "08:30-12:00", "--note", "创卫检查"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(cli, ["--database-url", url, "calendar", "show", str(YEAR), "--json"])
+    assert result.exit_code == 0, result.output
+    days = {d["day"]: d for d in json.loads(result.stdout)["days"]}
+    assert days[sunday.isoformat()]["source"] == SOURCE_ADMIN
+    assert days[sunday.isoformat()]["note"] == "创卫检查"
+    for d in holiday_days(YEAR, "National Day"):
+        if d.weekday() < 5:
+            assert days[d.isoformat()]["is_working"] is False
+    make_up = [d for d in (date(YEAR, 1, 1) + timedelta(i) for i in range(365))
+               if d.weekday() >= 5 and chinese_calendar.is_workday(d)]
+    assert all(days[d.isoformat()]["is_working"] for d in make_up)
+    # neither --working nor --off, and a bad day, fail with a message
+    for args in (["set", sunday.isoformat()], ["set", "2026-02-30", "--off"],
+                 ["set", sunday.isoformat(), "--off", "--windows", "08:30-12:00"]):
+        bad = runner.invoke(cli, ["--database-url", url, "calendar", *args])
+        assert bad.exit_code != 0 and "error:" in bad.stderr
+    with factory() as session:
+        assert session.get(CalendarDay, sunday).is_working is True
