@@ -1,0 +1,91 @@
+"""``citycase seed demo`` and ``citycase seed classes``."""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli import CliContext, cli, emit, fail, json_option
+from engine.db import transaction
+from engine.errors import CityCaseError
+from engine.reference import load_classes
+from engine.seed import DEMO_PASSWORD, city_exists, seed_demo
+
+CALENDAR_YEARS = range(2024, 2028)
+
+
+def _progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@cli.group()
+def seed() -> None:
+    """Reference data and the demo city."""
+
+
+@seed.command("classes")
+@json_option
+@click.pass_obj
+def seed_classes(ctx: CliContext) -> None:
+    """Insert or update the problem classification from engine/data/classes.csv."""
+    try:
+        with transaction(ctx.session_factory) as s:
+            n = load_classes(s)
+    except CityCaseError as exc:
+        fail(str(exc))
+        return
+    emit(ctx, {"classes": n}, f"{n} problem classes loaded")
+
+
+@seed.command("demo")
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True,
+              help="random seed: the same seed gives the same city")
+@click.option("--if-empty", is_flag=True, help="do nothing (exit 0) when the database already holds a city")
+@json_option
+@click.pass_obj
+def seed_demo_command(ctx: CliContext, seed_value: int, if_empty: bool) -> None:
+    """Create the synthetic demo city 演示市 (DEMO ONLY: demo accounts share a public password)."""
+    notes: list[str] = []
+    try:
+        with transaction(ctx.session_factory) as s:
+            if city_exists(s):
+                if not if_empty:
+                    raise CityCaseError("the database already holds a city; use a fresh database "
+                                        "(or pass --if-empty to skip seeding)")
+                summary = {"skipped": True, "reason": "the database already holds a city"}
+            else:
+                classes = load_classes(s)
+                _progress(f"classes {classes}/{classes}")
+                summary = seed_demo(s, seed=seed_value, progress=_progress)
+                summary["classes"] = classes
+                summary["calendar_days"] = _seed_calendar(ctx, s, notes)
+    except (CityCaseError, ValueError) as exc:
+        fail(str(exc))
+        return
+    for note in notes:
+        _progress(note)
+    if summary.get("skipped"):
+        emit(ctx, summary, f"skipped: {summary['reason']}")
+        return
+    bbox = ", ".join(str(v) for v in summary["bbox"])
+    text = "\n".join([
+        f"{summary['city']} ({summary['city_en']}): {summary['districts']} districts, "
+        f"{summary['streets']} streets, {summary['communities']} communities, "
+        f"{summary['grid_cells']} grid cells, {summary['components']} components",
+        f"{summary['departments']} departments, {summary['users']} users "
+        f"(supervisor1…supervisor6, acceptor1, shiftleader1, dispatcher1, handler_<dept>, "
+        f"leader_<dept>, leader1, auditor1, designer1, admin1)",
+        f"demo password for every account: {DEMO_PASSWORD} (demo only)",
+        f"bbox {bbox}; center {summary['center'][0]}, {summary['center'][1]}",
+    ])
+    emit(ctx, summary, text)
+
+
+def _seed_calendar(ctx: CliContext, session, notes: list[str]) -> int | None:
+    try:
+        from engine.calendar import seed_calendar
+    except ImportError:
+        notes.append("calendar: engine.calendar.seed_calendar is not available; skipped")
+        return None
+    days = seed_calendar(session, list(CALENDAR_YEARS), ctx.config["WORK_WINDOWS"], ctx.config["TIMEZONE"])
+    _progress(f"calendar days {days} ({CALENDAR_YEARS.start}–{CALENDAR_YEARS.stop - 1})")
+    return days
