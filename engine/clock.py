@@ -7,9 +7,10 @@ SpiffWorkflow's own timer checks (patched in ``engine.spiff_patches``) read the 
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Iterator, Protocol
+from typing import Protocol
 
 
 class Clock(Protocol):

@@ -7,8 +7,9 @@ Only functions registered here are reachable from a BPMN or DMN file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 
 @dataclass(frozen=True)

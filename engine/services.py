@@ -1,0 +1,98 @@
+"""The script engine SpiffWorkflow runs with, and the engine's own ``call_service``.
+
+Service tasks call functions registered in ``handlers`` by name. Each call's result is
+recorded in the command's history event; replay feeds the recorded results back instead of
+calling again, so a case replays identically even after the calendar or a handler changed,
+and no side effect is produced twice.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
+
+from engine.expressions import SafeEnvironment
+
+
+class ServiceLog:
+    """Records service results during a command, or replays recorded ones."""
+
+    def __init__(self, recorded: list[dict[str, Any]] | None = None) -> None:
+        self.replaying = recorded is not None
+        self.calls: list[dict[str, Any]] = list(recorded or [])
+        self._next = 0
+
+    def record(self, operation: str, result: Any) -> None:
+        self.calls.append({"op": operation, "result": result})
+
+    def replay(self, operation: str) -> Any:
+        if self._next >= len(self.calls):
+            raise RuntimeError(f"replay diverged: no recorded result for service {operation!r}")
+        call = self.calls[self._next]
+        self._next += 1
+        if call["op"] != operation:
+            raise RuntimeError(f"replay diverged: expected service {call['op']!r}, got {operation!r}")
+        return call["result"]
+
+
+_log: contextvars.ContextVar[ServiceLog | None] = contextvars.ContextVar("citycase_service_log", default=None)
+
+
+@contextmanager
+def using_service_log(log: ServiceLog) -> Iterator[ServiceLog]:
+    token = _log.set(log)
+    try:
+        yield log
+    finally:
+        _log.reset(token)
+
+
+class CityCaseScriptEngine(PythonScriptEngine):
+    def __init__(self) -> None:
+        super().__init__(environment=SafeEnvironment())
+
+    def call_service(self, task, operation_name=None, operation_params=None, **_):  # type: ignore[override]
+        from handlers import REGISTRY
+
+        log = _log.get()
+        if log is None:
+            raise WorkflowTaskException("service tasks run only inside an engine command", task=task)
+        if log.replaying:
+            return orjson.dumps(log.replay(operation_name)).decode()
+        spec = REGISTRY.get(operation_name)
+        if spec is None:
+            raise WorkflowTaskException(f"service {operation_name!r} is not a registered handler", task=task)
+        params = {name: p["value"] for name, p in (operation_params or {}).items()}
+        try:
+            result = spec.func(**params)
+            encoded = orjson.dumps(result)
+        except Exception as exc:
+            # SpiffWorkflow 3.2.0's own error path references an undefined name; ours names the task.
+            raise WorkflowTaskException(f"service {operation_name!r} failed: {exc}", task=task,
+                                        exception=exc) from exc
+        log.record(operation_name, orjson.loads(encoded))
+        return encoded.decode()
+
+
+SCRIPT_ENGINE = CityCaseScriptEngine()
+
+
+def _decide_first_hit(self, task):
+    """FIRST hit policy stops at the first matching rule (SpiffWorkflow evaluates every rule)."""
+    rules = []
+    for rule in self.decision_table.rules:
+        if self._DMNEngine__check_rule(rule, task):
+            rules.append(rule)
+            if self.decision_table.hit_policy in ("UNIQUE", "FIRST"):
+                break
+    return rules
+
+
+DMNEngine.decide = _decide_first_hit

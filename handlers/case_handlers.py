@@ -1,0 +1,44 @@
+"""Handlers used by case_lifecycle.bpmn: working-time deadlines, notifications, small helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import handler
+from handlers.context import service_context
+
+
+@handler("is_blank", in_expressions=True)
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+@handler("start_deadline")
+def start_deadline(limit: float, unit: str) -> dict[str, Any]:
+    """A step's deadline from now: ``limit`` in ``unit`` (minute, workhour, workday) of working time."""
+    return service_context().deadlines.start(limit, unit)
+
+
+@handler("extend_deadline")
+def extend_deadline(deadline: dict[str, Any], amount: float, unit: str) -> dict[str, Any]:
+    """An approved extension (延期) moves the due instant by ``amount`` working ``unit``."""
+    return service_context().deadlines.extend(deadline, amount, unit)
+
+
+@handler("suspend_deadline")
+def suspend_deadline(deadline: dict[str, Any]) -> dict[str, Any]:
+    """Suspension (挂账) stops the clock and remembers the working time left."""
+    return service_context().deadlines.suspend(deadline)
+
+
+@handler("resume_deadline")
+def resume_deadline(deadline: dict[str, Any]) -> dict[str, Any]:
+    """Resumption (恢复) restarts the clock with the remaining working time."""
+    return service_context().deadlines.resume(deadline)
+
+
+@handler("notify")
+def notify(kind: str, to: str = "", text: str = "") -> dict[str, Any]:
+    """Queue a notification (SMS, push) in the outbox; it is sent after the command commits."""
+    service_context().outbox.append({"kind": kind, "to": to or "", "text": text or ""})
+    return {"queued": kind}

@@ -1,0 +1,45 @@
+"""What a handler may see: the engine hands it a ServiceContext for the duration of a command."""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class DeadlineService(Protocol):
+    def start(self, limit: float, unit: str) -> dict[str, Any]: ...
+
+    def extend(self, deadline: dict[str, Any], amount: float, unit: str) -> dict[str, Any]: ...
+
+    def suspend(self, deadline: dict[str, Any]) -> dict[str, Any]: ...
+
+    def resume(self, deadline: dict[str, Any]) -> dict[str, Any]: ...
+
+
+@dataclass
+class ServiceContext:
+    deadlines: DeadlineService
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+_current: contextvars.ContextVar[ServiceContext | None] = contextvars.ContextVar("citycase_service_ctx",
+                                                                                  default=None)
+
+
+def service_context() -> ServiceContext:
+    ctx = _current.get()
+    if ctx is None:
+        raise RuntimeError("handler called outside an engine command")
+    return ctx
+
+
+@contextmanager
+def using_service_context(ctx: ServiceContext) -> Iterator[ServiceContext]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
