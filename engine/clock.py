@@ -45,11 +45,12 @@ class ManualClock:
         return self._now
 
 
-_current: contextvars.ContextVar[Clock] = contextvars.ContextVar("citycase_clock", default=SystemClock())
+_SYSTEM = SystemClock()
+_current: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("citycase_clock", default=None)
 
 
 def current_clock() -> Clock:
-    return _current.get()
+    return _current.get() or _SYSTEM
 
 
 @contextmanager
