@@ -46,6 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
             "run the timer/outbox scheduler inside the web process"),
     Setting("SCHEDULER_TICK_SECONDS", "CITYCASE_SCHEDULER_TICK", 5.0, float,
             "seconds between scheduler ticks"),
+    Setting("OUTBOX_SENDER", "CITYCASE_OUTBOX_SENDER", "log", str,
+            "outbox sender by name (engine.outbox.SENDERS); log = write each message to the log"),
     Setting("UPLOAD_MAX_BYTES", "CITYCASE_UPLOAD_MAX_BYTES", 8 * 1024 * 1024, int,
             "largest accepted photo upload"),
     Setting("TILE_URL", "CITYCASE_TILE_URL", "", str,
@@ -56,6 +58,10 @@ SETTINGS: tuple[Setting, ...] = (
             "idle minutes before a signed-in session expires"),
     Setting("DEFAULT_LOCALE", "CITYCASE_LOCALE", "zh_Hans_CN", str,
             "default UI language"),
+    Setting("RATELIMIT_STORAGE_URI", "CITYCASE_RATELIMIT_STORAGE", "memory://", str,
+            "Flask-Limiter storage (memory:// per process; redis://… to share between processes)"),
+    Setting("PUBLIC_RATE_LIMIT", "CITYCASE_PUBLIC_RATE_LIMIT", "10/hour", str,
+            "rate limit per IP for anonymous reports and uploads"),
 )
 
 

@@ -1,0 +1,237 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, jsonify, render_template, request, session
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from engine.clock import SystemClock
+from engine.config import PROJECT_ROOT, load_config
+from engine.db import make_engine, session_factory
+from engine.errors import CityCaseError
+from web.extensions import CityCaseState, babel, csrf, init_session_handling, limiter, login_manager
+from web.security import is_api_request
+
+LOCALES = ("zh_Hans_CN", "en")
+_scheduler_lock = threading.Lock()
+_scheduler_started = False
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    cfg = load_config(config)
+    app = Flask(__name__, instance_path=str(PROJECT_ROOT / "instance"))
+    app.config.update(cfg)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(cfg["SESSION_MINUTES"]))
+    app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config["MAX_CONTENT_LENGTH"] = int(cfg["UPLOAD_MAX_BYTES"]) * 4 + 1024 * 1024
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the session lifetime bounds the token
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", cfg["DEFAULT_LOCALE"])
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", cfg["TIMEZONE"])
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+
+    engine = make_engine(cfg["DATABASE_URL"])
+    clock = cfg.get("CLOCK") or SystemClock()
+    app.extensions["citycase"] = CityCaseState(app.config, engine, session_factory(engine), clock)
+
+    _ensure_translations()
+    init_session_handling(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.unauthorized_handler(_unauthorized)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: cfg["TIMEZONE"])
+
+    from web.auth import bp as auth_bp
+    from web.cases import bp as cases_bp
+    from web.inbox import bp as inbox_bp
+    from web.report import bp as report_bp
+
+    from web.cases.display import register_filters
+
+    register_filters(app)
+    for bp in (auth_bp, inbox_bp, cases_bp, report_bp):
+        app.register_blueprint(bp)
+    try:
+        from web.api import api_bp, open311_bp
+    except ImportError as exc:  # the API package is written separately; the pages work without it
+        if exc.name != "web.api":
+            raise
+        if not isinstance(exc, ModuleNotFoundError):
+            app.logger.warning("web.api is present but incomplete (%s); API not registered", exc)
+    else:
+        app.register_blueprint(api_bp, url_prefix="/api/v1")
+        app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+
+    _register_errors(app)
+    _security_headers(app)
+    _maybe_start_scheduler(app)
+    return app
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+def _instance_secret(instance: Path) -> str:
+    """A random key kept in instance/secret_key, created once (safe against concurrent starts)."""
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        tmp = instance / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # atomic: the first writer wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def _ensure_translations() -> None:
+    try:
+        from web.assets import compile_translations
+    except ModuleNotFoundError:  # pragma: no cover
+        return
+    compile_translations(only_missing=True, quiet=True)
+
+
+def _select_locale() -> str:
+    lang = session.get("lang")
+    if lang in LOCALES:
+        return lang
+    from flask import current_app
+
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def _unauthorized():
+    from flask import redirect, url_for
+
+    if is_api_request():
+        return jsonify({"error": "unauthorized", "message": "sign in or send an API key"}), 401
+    return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
+
+
+def _error_page(status: int, title: str, message: str):
+    if is_api_request():
+        return jsonify({"error": title, "message": message}), status
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _register_errors(app: Flask) -> None:
+    titles = {
+        400: lambda: _("Bad request"), 401: lambda: _("Please sign in"), 403: lambda: _("Not allowed"),
+        404: lambda: _("Not found"), 405: lambda: _("Method not allowed"), 409: lambda: _("Conflict"),
+        413: lambda: _("Too large"), 429: lambda: _("Too many requests"), 500: lambda: _("Server error"),
+    }
+
+    def title_for(status: int) -> str:
+        return titles.get(status, titles[400])()
+
+    @app.errorhandler(CityCaseError)
+    def _engine_error(exc: CityCaseError):
+        status = getattr(exc, "http_status", 400)
+        if is_api_request():
+            body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
+            if getattr(exc, "fields", None):
+                body["fields"] = exc.fields
+            return jsonify(body), status
+        message = str(exc)
+        if status == 409:
+            message = _("Someone was faster: the case has already been handled by someone else.") + " " + message
+        return render_template("error.html", status=status, title=title_for(status), message=message), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc: CSRFError):
+        return _error_page(400, title_for(400),
+                           _("The form expired or was not sent from this site. Go back, reload and try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        status = exc.code or 500
+        if status == 401 and not is_api_request():
+            return _unauthorized()
+        message = exc.description or ""
+        if status >= 500:
+            app.logger.error("server error on %s: %r", request.path, getattr(exc, "original_exception", exc))
+            message = _("Something went wrong on our side. Please try again.")
+        elif status == 404:
+            message = _("The page or record does not exist.")
+        elif status == 429:
+            message = _("Too many requests from your address. Please wait and try again later.")
+        elif status == 413:
+            message = _("The upload is too large.")
+        return _error_page(status, title_for(status), message)
+
+
+def _tile_source(tile_url: str) -> str | None:
+    """The CSP source of a tile URL template: scheme + host, with a {s} subdomain as a wildcard."""
+    if not tile_url:
+        return None
+    parts = urlsplit(tile_url.replace("{s}", "SUBDOMAIN"))
+    if not parts.scheme or not parts.netloc:
+        return None
+    host = parts.netloc
+    if "SUBDOMAIN" in host:
+        labels = host.split(".")
+        host = ".".join(["*"] + [label for label in labels[1:]])
+    return f"{parts.scheme}://{host}"
+
+
+def _security_headers(app: Flask) -> None:
+    tiles = _tile_source(app.config.get("TILE_URL", ""))
+    img = "'self' data: blob:" + (f" {tiles}" if tiles else "")
+    csp = ("default-src 'self'; "
+           f"img-src {img}; "
+           "script-src 'self'; style-src 'self'; "
+           "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
+           "form-action 'self'; frame-ancestors 'none'")
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if request.path.startswith("/follow/"):
+            response.headers["Referrer-Policy"] = "no-referrer"  # the follow-up token is in the URL
+        return response
+
+
+def _maybe_start_scheduler(app: Flask) -> None:
+    global _scheduler_started
+    if not app.config.get("SCHEDULER_ENABLED") or app.config.get("TESTING"):
+        return
+    try:
+        from engine import scheduler
+    except ModuleNotFoundError as exc:
+        if exc.name != "engine.scheduler":
+            raise
+        app.logger.warning("SCHEDULER_ENABLED is set but engine.scheduler is not available")
+        return
+    start = getattr(scheduler, "start_background", None)
+    if start is None:
+        app.logger.warning("SCHEDULER_ENABLED is set but engine.scheduler.start_background does not exist")
+        return
+    with _scheduler_lock:
+        if _scheduler_started:
+            return
+        _scheduler_started = True
+    start(dict(app.config))

@@ -1,0 +1,97 @@
+"""Build the web app's assets: compile translations and install Leaflet (``python -m web.assets``).
+
+Compiled catalogues (*.mo) and web/static/vendor/ are build artefacts and are never committed.
+The app calls :func:`compile_translations` with ``only_missing=True`` at start-up, so a fresh
+checkout works without running this module first. Leaflet comes from the npm registry; when npm
+is missing or offline a warning is printed and the map pages show a notice instead of a map.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+WEB = Path(__file__).resolve().parent
+TRANSLATIONS = WEB / "translations"
+VENDOR = WEB / "static" / "vendor"
+LEAFLET_DIR = VENDOR / "leaflet"
+LEAFLET_SPEC = "leaflet@1.9"
+_lock = threading.Lock()
+
+
+def compile_translations(only_missing: bool = False, quiet: bool = False) -> list[Path]:
+    """Compile every web/translations/<locale>/LC_MESSAGES/messages.po into messages.mo."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written: list[Path] = []
+    with _lock:
+        for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/*.po")):
+            mo_path = po_path.with_suffix(".mo")
+            if only_missing and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+                continue
+            with po_path.open("rb") as fh:
+                catalog = read_po(fh, locale=po_path.parent.parent.name)
+            # Write to a temporary file first: several processes may start at once.
+            fd, tmp = tempfile.mkstemp(dir=mo_path.parent, prefix=".messages.", suffix=".mo")
+            with open(fd, "wb") as out:
+                write_mo(out, catalog, use_fuzzy=False)
+            Path(tmp).replace(mo_path)
+            written.append(mo_path)
+            if not quiet:
+                print(f"compiled {mo_path.relative_to(WEB.parent)}")
+    return written
+
+
+def leaflet_installed() -> bool:
+    return (LEAFLET_DIR / "leaflet.js").is_file() and (LEAFLET_DIR / "leaflet.css").is_file()
+
+
+def install_leaflet(force: bool = False) -> bool:
+    """Fetch Leaflet with npm into web/static/vendor/leaflet/; False (with a warning) if impossible."""
+    if leaflet_installed() and not force:
+        print(f"leaflet already in {LEAFLET_DIR.relative_to(WEB.parent)}")
+        return True
+    npm = shutil.which("npm")
+    if npm is None:
+        print("WARNING: npm not found; maps will show a notice instead of Leaflet "
+              "(install Node.js/npm and run: python -m web.assets)", file=sys.stderr)
+        return False
+    with tempfile.TemporaryDirectory(prefix="citycase-npm-") as tmp:
+        try:
+            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp, LEAFLET_SPEC],
+                           check=True, timeout=300, stdout=subprocess.DEVNULL)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            print(f"WARNING: npm install {LEAFLET_SPEC} failed ({exc}); maps will show a notice",
+                  file=sys.stderr)
+            return False
+        dist = Path(tmp) / "node_modules" / "leaflet" / "dist"
+        if not (dist / "leaflet.js").is_file():
+            print(f"WARNING: {LEAFLET_SPEC} has no dist/leaflet.js; maps will show a notice", file=sys.stderr)
+            return False
+        LEAFLET_DIR.mkdir(parents=True, exist_ok=True)
+        for name in ("leaflet.js", "leaflet.css", "leaflet.js.map"):
+            if (dist / name).is_file():
+                shutil.copyfile(dist / name, LEAFLET_DIR / name)
+        if (dist / "images").is_dir():
+            shutil.copytree(dist / "images", LEAFLET_DIR / "images", dirs_exist_ok=True)
+        license_file = Path(tmp) / "node_modules" / "leaflet" / "LICENSE"
+        if license_file.is_file():
+            shutil.copyfile(license_file, LEAFLET_DIR / "LICENSE")
+    print(f"installed {LEAFLET_SPEC} into {LEAFLET_DIR.relative_to(WEB.parent)}")
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    compile_translations()
+    install_leaflet(force="--force" in args)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

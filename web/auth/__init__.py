@@ -1,0 +1,7 @@
+"""Sign-in, sign-out, language switch and the home redirect."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__)
+
+from web.auth import views  # noqa: E402,F401

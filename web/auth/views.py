@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from web.auth import bp
+from web.security import INBOX_ROLES, authenticate, sign_in, sign_out
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after sign-in or a language switch."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def home_for(user) -> str:
+    if user.role in INBOX_ROLES:
+        return url_for("inbox.inbox")
+    return url_for("cases.search")
+
+
+@bp.route("/")
+def index():
+    if current_user.is_authenticated:
+        return redirect(home_for(current_user))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        user = authenticate(username, request.form.get("password", ""))
+        if user is None:
+            error = _("Wrong user name or password, or the account is disabled.")
+        else:
+            sign_in(user)
+            return redirect(safe_next(request.args.get("next"), home_for(user)))
+    return render_template("auth/login.html", error=error, username=username)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    sign_out()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    lang = request.form.get("lang")
+    if lang not in ("zh_Hans_CN", "en"):
+        abort(400)
+    session["lang"] = lang
+    return redirect(safe_next(request.form.get("next"), url_for("auth.index")))

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__)
+
+from web.cases import views  # noqa: E402,F401

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("inbox", __name__)
+
+from web.inbox import views  # noqa: E402,F401

@@ -1,0 +1,182 @@
+"""Who is signed in, what they may do, and the engine context of a request.
+
+* :func:`current_actor` — the signed-in user as an ``engine.runtime.Actor``; raises
+  :class:`NotSignedIn` (HTTP 401; pages redirect to /login) when nobody is signed in.
+* :func:`optional_actor` — the same, or ``None`` for anonymous visitors.
+* :func:`role_required` — a view decorator: anonymous → sign-in, wrong role → ``Forbidden`` (403).
+* :func:`authenticate` / :func:`sign_in` / :func:`sign_out` — password check and session login
+  (Flask-Login). Inactive users never authenticate.
+* :func:`engine_context` — ``EngineContext`` from the app config and the app's clock.
+* :func:`may_see_case` — the case visibility rule shared by pages and API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, request, session
+from flask_login import UserMixin, current_user, login_user, logout_user
+from sqlalchemy import select
+from werkzeug.exceptions import Unauthorized
+from werkzeug.security import check_password_hash
+
+from engine.errors import Forbidden
+from engine.models import User
+from engine.runtime import Actor, EngineContext
+from web.extensions import get_session, login_manager, state
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+STAFF_ROLES = ("acceptor", "shift_leader", "dispatcher", "handler", "leader", "supervisor",
+               "auditor", "designer", "admin")
+INBOX_ROLES = ("acceptor", "shift_leader", "dispatcher", "handler", "supervisor", "leader")
+# Roles that see every case (a leader only when not tied to one department).
+ALL_CASES_ROLES = ("acceptor", "shift_leader", "dispatcher", "auditor", "admin")
+
+_dummy_hash: str | None = None
+
+
+def _dummy() -> str:
+    """A real hash of a random password: an unknown user name costs the same time as a wrong password."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        import secrets
+
+        from werkzeug.security import generate_password_hash
+
+        _dummy_hash = generate_password_hash(secrets.token_hex(16))
+    return _dummy_hash
+
+
+class NotSignedIn(Unauthorized):
+    description = "Sign in first."
+
+
+class SignedInUser(UserMixin):
+    """What Flask-Login keeps per request: a detached snapshot of the User row."""
+
+    def __init__(self, user: User) -> None:
+        self.id = user.id
+        self.username = user.username
+        self.display_name = user.display_name
+        self.role = user.role
+        self.department_code = user.department_code
+        self.district_code = user.district_code
+        self.locale = user.locale
+        self.active = user.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    def actor(self) -> Actor:
+        return Actor(self.username, self.role, self.department_code, self.district_code)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> SignedInUser | None:
+    try:
+        uid = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    user = get_session().get(User, uid)
+    if user is None or not user.active:
+        return None
+    return SignedInUser(user)
+
+
+def authenticate(username: str, password: str) -> SignedInUser | None:
+    """The active user with this name and password, else None."""
+    user = get_session().scalar(select(User).where(User.username == (username or "").strip()))
+    if user is None:
+        check_password_hash(_dummy(), password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    if not user.active:
+        return None
+    return SignedInUser(user)
+
+
+def sign_in(user: SignedInUser) -> None:
+    session.clear()  # a fresh session on sign-in (no fixation)
+    session.permanent = True  # expires after SESSION_MINUTES idle (refreshed on every request)
+    login_user(user)
+    if user.locale in ("zh_Hans_CN", "en"):
+        session["lang"] = user.locale
+
+
+def sign_out() -> None:
+    logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def optional_actor() -> Actor | None:
+    if current_user and current_user.is_authenticated:
+        return current_user.actor()
+    return None
+
+
+def current_actor() -> Actor:
+    actor = optional_actor()
+    if actor is None:
+        raise NotSignedIn()
+    return actor
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(("/api/", "/open311/"))
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """Only signed-in users with one of ``roles`` (any signed-in user when no role is given)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any):
+            if not (current_user and current_user.is_authenticated):
+                return login_manager.unauthorized()
+            if roles and current_user.role not in roles:
+                raise Forbidden(f"this page is for {', '.join(roles)}; you are {current_user.role}")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def engine_context() -> EngineContext:
+    st = state()
+    return EngineContext.from_config(st.config, st.clock)
+
+
+def now():
+    """The app clock's current instant (aware UTC)."""
+    return state().clock.now()
+
+
+def may_see_case(actor: Actor | None, case: Any) -> bool:
+    """Staff roles see all cases; handlers/leaders their department's; supervisors their district's."""
+    if actor is None:
+        return False
+    if actor.role in ALL_CASES_ROLES:
+        return True
+    if actor.role == "leader":
+        return actor.department_code is None or actor.department_code == case.department_code
+    if actor.role == "handler":
+        return actor.department_code is not None and actor.department_code == case.department_code
+    if actor.role == "supervisor":
+        return actor.district_code is None or actor.district_code == case.district_code
+    return False
+
+
+def config() -> dict[str, Any]:
+    return current_app.config
