@@ -145,7 +145,7 @@ def to_xml(root: str, item: str | None, payload: Any) -> bytes:
     else:
         for k, v in payload.items():
             _fill(el, k, v)
-    return ET.tostring(el, encoding="utf-8", xml_declaration=True)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(el, encoding="unicode").encode("utf-8")
 
 
 def errors_payload(code: int, description: str) -> list[dict[str, Any]]:
@@ -258,9 +258,14 @@ def _float(name: str, raw: str | None) -> float | None:
         raise Open311Error(400, f"{name} must be a number (WGS-84 decimal degrees)") from None
 
 
+def _clean_text(value: str | None) -> str:
+    """Citizen text without control characters (they cannot travel in XML 1.0)."""
+    return _XML_INVALID.sub("", value or "").strip()
+
+
 def _reporter(form) -> str:
-    name = " ".join(p for p in (form.get("first_name", "").strip(), form.get("last_name", "").strip()) if p)
-    parts = [p for p in (name, form.get("email", "").strip(), form.get("phone", "").strip()) if p]
+    name = " ".join(p for p in (_clean_text(form.get("first_name")), _clean_text(form.get("last_name"))) if p)
+    parts = [p for p in (name, _clean_text(form.get("email")), _clean_text(form.get("phone"))) if p]
     return " / ".join(parts)[:100]
 
 
@@ -280,9 +285,9 @@ def _create_request(fmt: str):
             raise Open311Error(400, "location required: send lat and long (we locate requests by point; "
                                     "address_string alone is not geocoded)")
         raise Open311Error(400, "location required: lat and long were not provided")
-    description = (form.get("description") or "").strip()
+    description = _clean_text(form.get("description"))
     report = {"source": "open311", "class_code": code, "lon": lon, "lat": lat, "description": description,
-              "address": (form.get("address_string") or "").strip()[:200],
+              "address": _clean_text(form.get("address_string"))[:200],
               "reporter": _reporter(form) or f"open311:{key.name}"[:100]}
     actor = Actor(f"open311:{key.name}"[:64], "citizen")
     result = start_case(session, engine_context(), report, actor)
