@@ -59,10 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
+    from web.cases.display import register_filters
     from web.inbox import bp as inbox_bp
     from web.report import bp as report_bp
-
-    from web.cases.display import register_filters
 
     register_filters(app)
     for bp in (auth_bp, inbox_bp, cases_bp, report_bp):

@@ -93,6 +93,19 @@ KIND_NAMES = {
 }
 
 
+TASK_NAMES_EN = {
+    "verify": "Verify", "confirm_self_handled": "Confirm self-handled", "accept": "Accept", "file": "File",
+    "dispatch": "Dispatch", "handle": "Handle", "escalate": "Escalate", "approve_return": "Approve return",
+    "approve_extension": "Approve extension", "approve_suspension": "Approve suspension",
+    "resume": "Resume handling", "check": "Check", "close": "Close",
+}
+
+
+def task_name(spec_id: str | None, name: str | None) -> str:
+    """A task's name in the UI language (BPMN names are Chinese; English for the known tasks)."""
+    return pick(name or spec_id or "", TASK_NAMES_EN.get(spec_id or ""))
+
+
 def named(table: dict[str, tuple[str, str]], value: str | None) -> str:
     if value is None:
         return ""
@@ -104,7 +117,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["light_label"] = light_label
     app.jinja_env.globals.update(
-        pick=pick, is_english=is_english,
+        pick=pick, is_english=is_english, task_name=task_name,
         status_name=lambda v: named(STATUS_NAMES, v), source_name=lambda v: named(SOURCE_NAMES, v),
         urgency_name=lambda v: named(URGENCY_NAMES, v), kind_name=lambda v: named(KIND_NAMES, v),
     )

@@ -1,8 +1,279 @@
+"""Case pages, photo upload and photo serving, supervision orders."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+import orjson
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from engine import definitions
+from engine.calendar import get_calendar
+from engine.errors import CityCaseError, Forbidden, NotFound, ValidationError
+from engine.models import Attachment, Case, Event, GridCell, TaskRow, User
+from engine.runtime import check_permission, supervise
+from web.assets import leaflet_installed
 from web.cases import bp
-from web.security import role_required
+from web.cases import reference as refdata
+from web.cases.attachments import STAGES, attachment_case, case_photos, store_upload, thumbnail
+from web.cases.display import light, pick, remaining_text, task_name
+from web.extensions import get_session, limiter
+from web.geo_display import to_display, wkt_polygon_display
+from web.security import (
+    config,
+    current_actor,
+    engine_context,
+    may_see_case,
+    now,
+    optional_actor,
+    role_required,
+)
+
+STAFF = ("acceptor", "shift_leader", "dispatcher", "handler", "leader", "supervisor", "auditor", "admin")
+
+
+def _public_limit() -> str:
+    return config()["PUBLIC_RATE_LIMIT"]
+
+
+def _signed_in() -> bool:
+    return bool(current_user and current_user.is_authenticated)
+
+
+def anonymous_uploader() -> str:
+    """A per-browser pseudonym for photos uploaded without signing in."""
+    name = session.get("anon")
+    if not name:
+        name = "public:" + secrets.token_urlsafe(9)
+        session["anon"] = name
+    return name
+
+
+def visible_cases_filter(actor) -> list[Any]:
+    if actor.role in ("acceptor", "shift_leader", "dispatcher", "auditor", "admin"):
+        return []
+    if actor.role == "leader" and actor.department_code is None:
+        return []
+    if actor.role in ("leader", "handler"):
+        return [Case.department_code == actor.department_code]
+    if actor.role == "supervisor":
+        return [Case.district_code == actor.district_code] if actor.district_code else []
+    return [Case.id.is_(None)]
 
 
 @bp.route("/cases")
-@role_required()
+@role_required(*STAFF)
 def search():
-    return "cases"
+    actor = current_actor()
+    s = get_session()
+    number = request.args.get("number", "").strip()
+    if number:
+        return redirect(url_for("cases.case_page", number=number))
+    status = request.args.get("status", "")
+    where = visible_cases_filter(actor)
+    if status in ("open", "suspended", "closed", "voided", "invalid"):
+        where.append(Case.status == status)
+    rows = s.execute(select(Case.number, Case.status, Case.class_code, Case.district_code, Case.street_code,
+                            Case.created_at, Case.address).where(*where)
+                     .order_by(Case.created_at.desc(), Case.id.desc()).limit(50)).all()
+    ref = refdata.reference(s)
+    return render_template("cases/search.html", rows=rows, ref=ref, status=status,
+                           class_name=lambda code: pick(ref.classes[code].name, ref.classes[code].name_en)
+                           if code in ref.classes else code,
+                           region=lambda code: refdata.region_name(ref, code))
+
+
+def load_visible_case(number: str) -> Case:
+    case = get_session().scalar(select(Case).where(Case.number == number))
+    actor = optional_actor()
+    if case is None:
+        raise NotFound(_("Case %(number)s does not exist.", number=number))
+    if not may_see_case(actor, case):
+        raise Forbidden(_("You may not see case %(number)s.", number=number))
+    return case
+
+
+def _form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> list[tuple[str, str]]:
+    info = definition.user_tasks.get(spec_id or "") if definition else None
+    items = []
+    for key, value in form_data.items():
+        label, shown = key, value
+        if info is not None and key in info.form:
+            f = info.form.field(key)
+            label = pick(f.label, f.label_en) or key
+            if f.type == "filepicker":
+                shown = _("%(n)d photo(s)", n=len(value or []))
+            elif f.type in ("radio", "select") and isinstance(value, str):
+                choice = f.choice(value)
+                if choice is not None:
+                    shown = pick(choice.label, choice.label_en)
+                elif f.values_key == "department_options":
+                    dept = refdata.reference(get_session()).departments.get(value)
+                    shown = pick(dept.name, dept.name_en) if dept else value
+            elif f.type == "checkbox":
+                shown = _("yes") if value else _("no")
+        if shown is None or shown == "" or shown == []:
+            continue
+        if isinstance(shown, list):
+            shown = ", ".join(str(x) for x in shown)
+        items.append((label, str(shown)))
+    return items
+
+
+def history_items(case: Case, definition) -> list[dict[str, Any]]:
+    s = get_session()
+    events = s.execute(select(Event.seq, Event.at, Event.actor, Event.kind, Event.task_spec, Event.data)
+                       .where(Event.case_id == case.id).order_by(Event.seq)).all()
+    names = dict(s.execute(select(User.username, User.display_name)
+                           .where(User.username.in_({e.actor for e in events}))).all())
+    items = []
+    for e in events:
+        try:
+            data = orjson.loads(e.data) if e.data else {}
+        except orjson.JSONDecodeError:
+            data = {}
+        summary: list[tuple[str, str]] = []
+        if e.kind == "complete":
+            summary = _form_summary(definition, e.task_spec, data.get("form") or {})
+        elif e.kind == "message":
+            payload = data.get("payload") or {}
+            level = {"remind": _("Reminder"), "order": _("Supervision order")}.get(payload.get("level"), "")
+            summary = [(level or _("Message"), str(payload.get("text", "")))]
+        elif e.kind == "timer":
+            summary = [(_("Timers"), ", ".join(data.get("fired", [])) or "—")]
+        elif e.kind == "start":
+            initial = data.get("initial") or {}
+            if initial.get("self_handled"):
+                summary = [(_("Fixed on the spot"), _("yes"))]
+        elif e.kind == "rating":
+            summary = [(_("Rating"), str(data.get("rating", "")))]
+        spec = definition.user_tasks.get(e.task_spec) if (definition and e.task_spec) else None
+        items.append({"seq": e.seq, "at": e.at, "actor": names.get(e.actor, e.actor), "kind": e.kind,
+                      "task": task_name(e.task_spec, spec.name if spec else e.task_spec) if e.task_spec else "",
+                      "summary": summary})
+    return items
+
+
+def map_data(case_like: Any, grid_wkt: str | None) -> dict[str, Any]:
+    crs = config()["TILE_CRS"]
+    lon, lat = to_display(case_like.lon, case_like.lat, crs)
+    return {"point": [round(lat, 7), round(lon, 7)], "ring": wkt_polygon_display(grid_wkt, crs),
+            "tiles": config()["TILE_URL"], "crs": crs, "leaflet": leaflet_installed()}
+
+
+@bp.route("/cases/<number>")
+@role_required(*STAFF)
+def case_page(number: str):
+    actor = current_actor()
+    s = get_session()
+    case = load_visible_case(number)
+    ref = refdata.reference(s)
+    definition = definitions.load(s, case.definition_id)
+    instant = now()
+    cal = get_calendar(s, config()["TIMEZONE"], config()["WORK_WINDOWS"])
+    tasks = []
+    for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id).order_by(TaskRow.created_at, TaskRow.id)):
+        try:
+            check_permission(actor, t)
+            may_act = True
+        except CityCaseError:
+            may_act = False
+        tasks.append({"row": t, "name": task_name(t.spec_id, t.name), "light": light(t.warn_at, t.due_at, instant),
+                      "remaining": remaining_text(cal, instant, t.due_at), "may_act": may_act})
+    grid = s.get(GridCell, case.grid_code)
+    pclass = ref.classes.get(case.class_code)
+    dept = ref.departments.get(case.department_code) if case.department_code else None
+    photos = case_photos(s, case.id)
+    may_supervise = (actor.role == "leader" and case.status in ("open", "suspended")
+                     and (actor.department_code is None or actor.department_code == case.department_code
+                          or case.department_code is None))
+    return render_template(
+        "cases/case.html", case=case, tasks=tasks, history=history_items(case, definition),
+        class_name=pick(pclass.name, pclass.name_en) if pclass else case.class_code,
+        major_name=pclass.major_name if pclass else "",
+        district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
+        department=pick(dept.name, dept.name_en) if dept else (case.department_code or ""),
+        before=[p for p in photos if p.stage == "report"], after=[p for p in photos if p.stage != "report"],
+        map=map_data(case, grid.geometry if grid else None), may_supervise=may_supervise)
+
+
+@bp.route("/cases/<number>/supervise", methods=["POST"])
+@role_required("leader")
+def supervise_case(number: str):
+    case = load_visible_case(number)
+    level = request.form.get("level", "")
+    text = request.form.get("text", "")
+    try:
+        supervise(get_session(), engine_context(), case.id, current_actor(), level, text)
+    except ValidationError as exc:
+        from web.extensions import rollback
+
+        rollback()
+        flash(_("The order was not sent: %(msg)s", msg=str(exc)), "error")
+        return redirect(url_for("cases.case_page", number=number))
+    flash(_("Your order was sent."), "success")
+    return redirect(url_for("cases.case_page", number=number))
+
+
+# --- photos ---------------------------------------------------------------------------------------
+
+@bp.route("/attachments", methods=["POST"])
+@limiter.limit(_public_limit, exempt_when=_signed_in)
+def upload():
+    """Store one photo (field "file") and return its token; signed-in staff or anonymous reporters."""
+    stage = request.form.get("stage", "report")
+    actor = optional_actor()
+    if actor is None and stage != "report":
+        return jsonify({"error": "forbidden", "message": "anonymous uploads are report photos only"}), 403
+    uploader = actor.username if actor else anonymous_uploader()
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return jsonify({"error": "ValidationError", "message": _("Choose a photo first."),
+                        "fields": {"file": "missing"}}), 400
+    try:
+        row = store_upload(get_session(), file, stage if stage in STAGES else "report", uploader,
+                           config()["UPLOAD_MAX_BYTES"], now())
+    except ValidationError as exc:
+        return jsonify({"error": "ValidationError", "message": str(exc), "fields": exc.fields}), 400
+    return jsonify({"token": row.token, "size": row.size, "content_type": row.content_type,
+                    "url": url_for("cases.attachment", token=row.token),
+                    "thumb": url_for("cases.attachment", token=row.token, thumb=1)}), 201
+
+
+def _may_see_attachment(att: Any, case: Case | None) -> bool:
+    follow = request.args.get("follow")
+    if follow and case is not None and case.public_token and secrets.compare_digest(follow, case.public_token):
+        return True
+    actor = optional_actor()
+    if case is None:  # uploaded, not yet part of a case: only its uploader
+        who = actor.username if actor else session.get("anon")
+        return bool(who) and who == att.uploaded_by
+    return actor is not None and actor.role in STAFF and may_see_case(actor, case)
+
+
+@bp.route("/attachments/<token>")
+def attachment(token: str):
+    s = get_session()
+    att, case = attachment_case(s, token)
+    if att is None or not _may_see_attachment(att, case):
+        abort(404)
+    content = s.scalar(select(Attachment.content).where(Attachment.id == att.id))
+    content_type = att.content_type
+    if request.args.get("thumb"):
+        content, content_type = thumbnail(content, content_type)
+    response = current_app_response(content, content_type)
+    return response
+
+
+def current_app_response(content: bytes, content_type: str):
+    from flask import Response
+
+    response = Response(content, mimetype=content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+

@@ -1,8 +1,97 @@
+"""The inbox: my tasks and my group's tasks, filtered, counted per light, keyset-paginated."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from engine.calendar import get_calendar
+from engine.runtime import claim, release
+from web.auth.views import safe_next
+from web.cases import reference as refdata
+from web.cases.display import age_text, light, pick, remaining_text
+from web.extensions import get_session
 from web.inbox import bp
-from web.security import INBOX_ROLES, role_required
+from web.inbox.queries import LIGHTS, PAGE_SIZE, decode_after, encode_after, inbox_query
+from web.security import INBOX_ROLES, config, current_actor, engine_context, now, role_required
+
+FILTER_KEYS = ("class", "district", "street", "grid", "light", "source", "from", "to")
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filters() -> dict[str, str]:
+    return {k: request.args.get(k, "").strip() for k in FILTER_KEYS if request.args.get(k, "").strip()}
 
 
 @bp.route("/inbox")
 @role_required(*INBOX_ROLES)
 def inbox():
-    return "inbox"
+    actor = current_actor()
+    session = get_session()
+    tab = request.args.get("tab", "mine")
+    if tab not in ("mine", "group"):
+        tab = "mine"
+    f = _filters()
+    instant = now()
+    page = inbox_query(
+        session, role=actor.role, username=actor.username, now=instant, tab=tab,
+        department_code=actor.department_code, district_code=actor.district_code,
+        class_code=f.get("class"), district=f.get("district"), street=f.get("street"), grid=f.get("grid"),
+        light=f.get("light") if f.get("light") in LIGHTS else None, source=f.get("source"),
+        created_from=_date(f.get("from")), created_to=_date(f.get("to")),
+        timezone=config()["TIMEZONE"], after=decode_after(request.args.get("after")), limit=PAGE_SIZE)
+    cal = get_calendar(session, config()["TIMEZONE"], config()["WORK_WINDOWS"])
+    ref = refdata.reference(session)
+    rows: list[dict[str, Any]] = []
+    for r in page.rows:
+        rows.append({
+            "row": r,
+            "class_name": pick(r.class_name, r.class_name_en),
+            "district": refdata.region_name(ref, r.district_code),
+            "street": refdata.region_name(ref, r.street_code),
+            "age": age_text(r.case_created_at, instant),
+            "light": light(r.warn_at, r.due_at, instant),
+            "remaining": remaining_text(cal, instant, r.due_at),
+        })
+    next_url = None
+    if page.next_after is not None:
+        next_url = url_for("inbox.inbox", tab=tab, after=encode_after(page.next_after), **f)
+    return render_template(
+        "inbox/inbox.html", tab=tab, rows=rows, counts=page.counts, total=page.total, filters=f,
+        next_url=next_url, first_url=url_for("inbox.inbox", tab=tab, **f) if request.args.get("after") else None,
+        classes=[c for c in ref.classes.values() if c.active], districts=refdata.districts(ref),
+        streets=refdata.streets(ref, f.get("district")), lights=LIGHTS,
+        light_url=lambda value: url_for("inbox.inbox", tab=tab, **{**f, "light": value}),
+        tab_url=lambda value: url_for("inbox.inbox", tab=value, **f))
+
+
+def _back() -> str:
+    return safe_next(request.form.get("next"), url_for("inbox.inbox"))
+
+
+@bp.route("/tasks/<task_id>/claim", methods=["POST"])
+@role_required(*INBOX_ROLES)
+def claim_task(task_id: str):
+    claim(get_session(), engine_context(), task_id, current_actor())
+    flash(_("Task claimed: it is now in “My tasks”."), "info")
+    return redirect(_back())
+
+
+@bp.route("/tasks/<task_id>/release", methods=["POST"])
+@role_required(*INBOX_ROLES)
+def release_task(task_id: str):
+    release(get_session(), engine_context(), task_id, current_actor())
+    flash(_("Task released back to the group."), "info")
+    return redirect(_back())
+
+
+from web.inbox import task_form  # noqa: E402,F401  (the task form routes)

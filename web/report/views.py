@@ -1,13 +1,251 @@
+"""Reporting: the supervisors' phone page, the public report page and the citizen follow-up page."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from engine.db import transaction
+from engine.errors import CityCaseError, NotFound, ValidationError
+from engine.models import Case, Event, GridCell
+from engine.runtime import Actor, start_case
+from web.cases import reference as refdata
+from web.cases.attachments import case_photos, store_upload
+from web.cases.display import pick
+from web.cases.views import anonymous_uploader
+from web.extensions import get_session, limiter, rollback, state
+from web.geo_display import from_display
 from web.report import bp
-from web.security import role_required
+from web.security import config, current_actor, engine_context, now, optional_actor, role_required
+
+REPORT_KEYS = ("class_code", "lat", "lon", "coord_crs", "component_id", "address", "description", "photos",
+               "contact", "urgency")
 
 
-@bp.route("/report/mobile")
+def _public_limit() -> str:
+    return config()["PUBLIC_RATE_LIMIT"]
+
+
+def class_groups() -> list[dict[str, Any]]:
+    """Active classes grouped by major class (kind + major code), for the major → minor picker."""
+    ref = refdata.reference(get_session())
+    groups: OrderedDict[str, dict[str, Any]] = OrderedDict()
+    for c in ref.classes.values():
+        if not c.active:
+            continue
+        key = f"{c.kind[0].upper()}{c.major}"
+        kind = _("Component") if c.kind == "component" else _("Event")
+        group = groups.setdefault(key, {"key": key, "label": f"{kind} {c.major} · {c.major_name}", "classes": []})
+        group["classes"].append((c.code, pick(c.name, c.name_en)))
+    return list(groups.values())
+
+
+def city_map() -> dict[str, Any]:
+    from web.assets import leaflet_installed
+
+    s = get_session()
+    bbox = s.execute(select(func.min(GridCell.min_lon), func.min(GridCell.min_lat), func.max(GridCell.max_lon),
+                            func.max(GridCell.max_lat))).one()
+    center = [30.27, 120.19] if bbox[0] is None else [(bbox[1] + bbox[3]) / 2, (bbox[0] + bbox[2]) / 2]
+    from web.geo_display import to_display
+
+    crs = config()["TILE_CRS"]
+    lon, lat = to_display(center[1], center[0], crs)
+    return {"center": [lat, lon], "point": None, "ring": [], "tiles": config()["TILE_URL"], "crs": crs,
+            "leaflet": leaflet_installed()}
+
+
+def _tokens(text: str) -> list[str]:
+    return [t.strip() for t in (text or "").split(",") if t.strip()]
+
+
+def _float(text: str | None) -> Any:
+    if text is None or not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text  # the engine reports it as "not a number"
+
+
+def build_report(source: str, uploader: str, stage_errors: dict[str, str]) -> dict[str, Any]:
+    form = request.form
+    photos = _tokens(form.get("photos", ""))
+    files = [fs for fs in request.files.getlist("photos__files") if fs and fs.filename]
+    if files:
+        try:
+            with transaction(state().factory) as s:  # kept even if the report is refused below
+                for fs in files:
+                    photos.append(store_upload(s, fs, "report", uploader, config()["UPLOAD_MAX_BYTES"], now()).token)
+        except ValidationError as exc:
+            stage_errors["photos"] = str(exc)
+    report: dict[str, Any] = {"source": source, "class_code": form.get("class_code", ""),
+                              "description": form.get("description", "").strip(),
+                              "address": form.get("address", "").strip(), "photos": photos}
+    component = form.get("component_id", "").strip()
+    lon, lat = _float(form.get("lon")), _float(form.get("lat"))
+    if component:
+        report["component_id"] = component
+    else:
+        if isinstance(lon, float) and isinstance(lat, float) and form.get("coord_crs", "WGS84").upper() == "GCJ02":
+            lon, lat = from_display(lon, lat, "GCJ02")
+        report["lon"], report["lat"] = lon, lat
+    if form.get("urgency") in ("normal", "urgent", "emergency"):
+        report["urgency"] = form["urgency"]
+    return report
+
+
+def _values() -> dict[str, Any]:
+    values = {k: request.form.get(k, "") for k in REPORT_KEYS}
+    values["self_handled"] = bool(request.form.get("self_handled"))
+    return values
+
+
+def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any],
+                                                                        dict[str, str], str | None]:
+    errors: dict[str, str] = {}
+    report = build_report(source, actor.username, errors)
+    report.update(extra)
+    values = _values()
+    values["photos"] = ",".join(report["photos"])
+    if errors:
+        return None, values, errors, None
+    try:
+        result = start_case(get_session(), engine_context(), report, actor)
+    except ValidationError as exc:
+        rollback()
+        fields = dict(exc.fields or {})
+        if "component_id" in report and "lon" in fields:
+            fields["component_id"] = fields.pop("lon")
+        return None, values, fields, None if fields else str(exc)
+    except CityCaseError as exc:  # e.g. an unknown component id
+        rollback()
+        key = "component_id" if "component_id" in report else "lon"
+        return None, values, {key: str(exc)}, None
+    return result, values, {}, None
+
+
+@bp.route("/report/mobile", methods=["GET", "POST"])
 @role_required("supervisor")
 def mobile():
-    return "mobile"
+    values: dict[str, Any] = {"coord_crs": "WGS84"}
+    errors: dict[str, str] = {}
+    message = None
+    if request.method == "POST":
+        actor = current_actor()
+        result, values, errors, message = _submit(
+            "supervisor", actor, {"self_handled": bool(request.form.get("self_handled"))})
+        if result is not None:
+            flash(_("Case %(number)s reported. Thank you!", number=result["number"]), "success")
+            return redirect(url_for("cases.case_page", number=result["number"]))
+    return render_template("report/mobile.html", values=values, errors=errors, message=message,
+                           groups=class_groups(), map=city_map()), (400 if errors or message else 200)
 
 
-@bp.route("/report/public")
+@bp.route("/report/public", methods=["GET", "POST"])
+@limiter.limit(_public_limit, methods=["POST"])
 def public():
-    return "public"
+    values: dict[str, Any] = {"coord_crs": "WGS84"}
+    errors: dict[str, str] = {}
+    message = None
+    if request.method == "POST":
+        signed_in = optional_actor()
+        uploader = signed_in.username if signed_in else anonymous_uploader()
+        contact = request.form.get("contact", "").strip()
+        if len(contact) > 100:
+            errors["contact"] = _("At most 100 characters.")
+        else:
+            result, values, errors, message = _submit("citizen", Actor(uploader, "citizen"),
+                                                      {"reporter": contact or _("citizen")})
+            if result is not None:
+                token = get_session().scalar(select(Case.public_token).where(Case.id == result["case_id"]))
+                follow = url_for("report.follow", token=token, _external=True)
+                return render_template("report/public_done.html", number=result["number"], follow=follow), 201
+    return render_template("report/public.html", values=values, errors=errors, message=message,
+                           groups=class_groups(), map=city_map()), (400 if errors or message else 200)
+
+
+# --- follow-up ---------------------------------------------------------------------------------
+
+PUBLIC_STEPS = {
+    "verify": ("已现场核实", "Verified on site"), "accept": ("已受理", "Accepted"), "file": ("已立案", "Filed"),
+    "dispatch": ("已派遣至责任单位", "Sent to the responsible department"),
+    "handle": ("责任单位已反馈处理结果", "The department reported its work"),
+    "check": ("已现场核查", "Checked on site"), "close": ("已结案", "Closed"),
+    "confirm_self_handled": ("已当场处理", "Fixed on the spot"),
+}
+PUBLIC_STATUS = {
+    "open": ("处理中", "in progress"), "suspended": ("暂缓处理", "on hold"), "closed": ("已办结", "closed"),
+    "voided": ("不予立案", "not accepted"), "invalid": ("无效", "invalid"),
+}
+
+
+def _case_by_token(token: str) -> Case:
+    case = get_session().scalar(select(Case).where(Case.public_token == token)) if 16 <= len(token) <= 64 else None
+    if case is None:
+        raise NotFound(_("This follow-up link is not valid."))
+    return case
+
+
+def public_progress(case: Case) -> list[dict[str, Any]]:
+    """Milestones only: no notes, no names."""
+    steps = [{"at": case.created_at, "label": pick("已上报", "Reported")}]
+    rows = get_session().execute(select(Event.at, Event.kind, Event.task_spec, Event.data)
+                                 .where(Event.case_id == case.id, Event.kind == "complete").order_by(Event.seq))
+    for e in rows:
+        names = PUBLIC_STEPS.get(e.task_spec or "")
+        if names is None:
+            continue
+        label = pick(*names)
+        if e.task_spec == "file":
+            try:
+                decision = (orjson.loads(e.data).get("form") or {}).get("decision")
+            except orjson.JSONDecodeError:
+                decision = None
+            if decision == "void":
+                label = pick("不予立案", "Not accepted")
+        steps.append({"at": e.at, "label": label})
+    return steps
+
+
+@bp.route("/follow/<token>")
+def follow(token: str):
+    case = _case_by_token(token)
+    ref = refdata.reference(get_session())
+    pclass = ref.classes.get(case.class_code)
+    return render_template(
+        "report/follow.html", case=case, token=token, steps=public_progress(case),
+        status=pick(*PUBLIC_STATUS.get(case.status, (case.status, case.status))),
+        class_name=pick(pclass.name, pclass.name_en) if pclass else case.class_code,
+        district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
+        photos=case_photos(get_session(), case.id), may_rate=case.status == "closed" and case.rating is None)
+
+
+@bp.route("/follow/<token>/rate", methods=["POST"])
+@limiter.limit(_public_limit)
+def rate(token: str):
+    case = _case_by_token(token)
+    if case.status != "closed":
+        flash(_("You can rate the result once the case is closed."), "error")
+        return redirect(url_for("report.follow", token=token))
+    if case.rating is not None:
+        flash(_("This case has already been rated. Thank you!"), "info")
+        return redirect(url_for("report.follow", token=token))
+    try:
+        rating = int(request.form.get("rating", ""))
+    except ValueError:
+        rating = 0
+    note = request.form.get("note", "").strip()
+    if not 1 <= rating <= 5 or len(note) > 1000:
+        flash(_("Choose 1 to 5 stars; the comment may have at most 1000 characters."), "error")
+        return redirect(url_for("report.follow", token=token))
+    # No engine command records ratings yet: only the case's rating columns are written.
+    get_session().execute(update(Case).where(Case.id == case.id, Case.rating.is_(None))
+                          .values(rating=rating, rating_note=note or None))
+    flash(_("Thank you for your rating!"), "success")
+    return redirect(url_for("report.follow", token=token))

@@ -1,0 +1,222 @@
+"""The task form page: a user task's form-js form rendered server-side, validated by the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from engine import definitions
+from engine.db import transaction
+from engine.errors import Conflict, NotFound, ValidationError
+from engine.forms import FormField, FormSpec
+from engine.models import Case, TaskRow
+from engine.runtime import check_permission, complete_task, form_options
+from web.cases import reference as refdata
+from web.cases.attachments import case_photos, store_upload
+from web.cases.display import light, pick, remaining_text
+from web.extensions import get_session, rollback, state
+from web.inbox import bp
+from web.security import INBOX_ROLES, config, current_actor, engine_context, may_see_case, now, role_required
+
+UPLOAD_STAGE = {"handle": "handle", "check": "check", "verify": "check"}
+_TRUE = {"on", "true", "1"}
+
+
+def upload_stage(spec_id: str) -> str:
+    return UPLOAD_STAGE.get(spec_id, "report")
+
+
+def suggested_value(case: Case, task_id: str, key: str) -> Any:
+    """A value the process put into the READY task's data (e.g. suggested_department), read from the
+    stored state without loading the workflow."""
+    try:
+        blob = orjson.loads(case.state)
+        return (blob.get("tasks", {}).get(task_id, {}).get("data") or {}).get(key)
+    except (orjson.JSONDecodeError, AttributeError, TypeError):
+        return None
+
+
+def choices_for(f: FormField, options: dict[str, list[Any]]) -> list[tuple[str, str]]:
+    if f.values_key is None:
+        return [(c.value, pick(c.label, c.label_en)) for c in f.values]
+    ref = refdata.reference(get_session())
+    result = []
+    for item in options.get(f.values_key, []):
+        value = item.get("value") if isinstance(item, dict) else item
+        label = item.get("label", value) if isinstance(item, dict) else item
+        dept = ref.departments.get(value)
+        result.append((value, pick(label, dept.name_en if dept else None)))
+    return result
+
+
+def _display_value(f: FormField, raw: Any) -> Any:
+    """A raw submitted value as the hide-if evaluation sees it."""
+    if f.type == "checkbox":
+        return raw is True or (isinstance(raw, str) and raw.lower() in _TRUE)
+    if isinstance(raw, str):
+        return raw.strip() or None
+    return raw
+
+
+def field_views(form: FormSpec, values: dict[str, Any], errors: dict[str, str],
+                options: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    context: dict[str, Any] = {}
+    for f in form.fields:
+        context[f.key] = _display_value(f, values.get(f.key))
+    views = []
+    for f in form.components:
+        view: dict[str, Any] = {"f": f, "label": pick(f.label, f.label_en), "hidden": False}
+        if f.key is not None:
+            value = values.get(f.key)
+            if f.is_list:
+                if isinstance(value, str):
+                    value = [v for v in value.split(",") if v]
+                value = value or []
+            view.update(value=value, error=errors.get(f.key),
+                        hidden=bool(f.hide_if and f.hide_if.evaluate(context)))
+            if f.type in ("radio", "select", "checklist"):
+                view["choices"] = choices_for(f, options)
+        views.append(view)
+    return views
+
+
+def submitted_data(form: FormSpec, actor_name: str, stage: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """The form's keys from the request (lists for multi-value fields); files sent with the form are
+    stored first in their own transaction so their tokens survive a validation error."""
+    data: dict[str, Any] = {}
+    upload_errors: dict[str, str] = {}
+    for f in form.fields:
+        key = f.key
+        assert key is not None
+        if f.readonly:
+            continue
+        if f.type == "checklist":
+            picked = request.form.getlist(key)
+            if picked:
+                data[key] = picked
+        elif f.type == "filepicker":
+            tokens = [t for t in request.form.get(key, "").split(",") if t.strip()]
+            files = [fs for fs in request.files.getlist(f"{key}__files") if fs and fs.filename]
+            if files:
+                try:
+                    with transaction(state().factory) as s:
+                        for fs in files:
+                            tokens.append(store_upload(s, fs, stage, actor_name, config()["UPLOAD_MAX_BYTES"],
+                                                       now()).token)
+                except ValidationError as exc:
+                    upload_errors[key] = str(exc)
+            data[key] = tokens
+        elif key in request.form:
+            data[key] = request.form.get(key)
+    return data, upload_errors
+
+
+def _render(row: Any, case: Case, form: FormSpec, values: dict[str, Any], errors: dict[str, str],
+            version: int, conflict: bool = False, message: str | None = None, status: int = 200):
+    session = get_session()
+    ref = refdata.reference(session)
+    pclass = ref.classes.get(case.class_code)
+    options = form_options(session, row.spec_id)
+    instant = now()
+    deadline = None
+    if getattr(row, "due_at", None) is not None:
+        from engine.calendar import get_calendar
+
+        cal = get_calendar(session, config()["TIMEZONE"], config()["WORK_WINDOWS"])
+        deadline = {"light": light(row.warn_at, row.due_at, instant), "text": remaining_text(cal, instant, row.due_at),
+                    "due_at": row.due_at}
+    return render_template(
+        "inbox/task.html", row=row, case=case, fields=field_views(form, values, errors, options),
+        version=version, conflict=conflict, message=message, errors=errors, deadline=deadline,
+        class_name=pick(pclass.name, pclass.name_en) if pclass else case.class_code,
+        district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
+        photos=case_photos(session, case.id), stage=upload_stage(row.spec_id)), status
+
+
+def _defaults(form: FormSpec, case: Case, row: TaskRow, options: dict[str, list[Any]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for f in form.fields:
+        if f.default is not None:
+            values[f.key] = "true" if f.default is True else f.default
+    for f in form.fields:
+        if f.values_key == "department_options":
+            suggestion = suggested_value(case, row.id, "suggested_department")
+            allowed = {(o.get("value") if isinstance(o, dict) else o) for o in options.get(f.values_key, [])}
+            if suggestion in allowed:
+                values[f.key] = suggestion
+    return values
+
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@role_required(*INBOX_ROLES)
+def task_form(task_id: str):
+    actor = current_actor()
+    session = get_session()
+    row = session.get(TaskRow, task_id)
+    if row is None:
+        if request.method == "POST":
+            return _conflict_without_task()
+        raise NotFound(_("This task is no longer open: it was completed or the case moved on."))
+    check_permission(actor, row)
+    case = session.get(Case, row.case_id)
+    definition = definitions.load(session, case.definition_id)
+    form = definition.user_tasks[row.spec_id].form
+    if request.method == "GET":
+        options = form_options(session, row.spec_id)
+        return _render(row, case, form, _defaults(form, case, row, options), {}, case.version)
+
+    data, upload_errors = submitted_data(form, actor.username, upload_stage(row.spec_id))
+    try:
+        expected = int(request.form.get("expected_version", ""))
+    except ValueError:
+        expected = None
+    if upload_errors:
+        rollback()
+        return _render(row, case, form, data, upload_errors, expected if expected is not None else case.version,
+                       status=400)
+    try:
+        complete_task(session, engine_context(), task_id, actor, data, expected_version=expected)
+    except ValidationError as exc:
+        rollback()
+        return _render(row, case, form, data, exc.fields or {}, expected if expected is not None else case.version,
+                       message=str(exc) if not exc.fields else None, status=400)
+    except Conflict:
+        rollback()
+        return _render(row, case, form, data, {}, case.version, conflict=True, status=409)
+    flash(_("Task “%(name)s” of case %(number)s completed.", name=row.name, number=case.number), "success")
+    return redirect(url_for("inbox.inbox"))
+
+
+def _conflict_without_task():
+    """The task vanished before the submit: show what was typed with the conflict message."""
+    actor = current_actor()
+    session = get_session()
+    case = session.scalar(select(Case).where(Case.number == request.form.get("case_number", "")))
+    spec_id = request.form.get("spec_id", "")
+    if case is None or not may_see_case(actor, case):
+        raise Conflict(_("Someone was faster: the case has already been handled by someone else."))
+    definition = definitions.load(session, case.definition_id)
+    info = definition.user_tasks.get(spec_id)
+    if info is None:
+        raise Conflict(_("Someone was faster: the case has already been handled by someone else."))
+    data: dict[str, Any] = {}
+    for f in info.form.fields:
+        if f.is_list:
+            data[f.key] = request.form.getlist(f.key) if f.type == "checklist" else request.form.get(f.key, "")
+        elif f.key in request.form:
+            data[f.key] = request.form.get(f.key)
+    ghost = _GhostRow(request.view_args["task_id"], spec_id, info.name)
+    return _render(ghost, case, info.form, data, {}, case.version, conflict=True, status=409)
+
+
+class _GhostRow:
+    """Enough of a task row to re-render a form whose task is gone."""
+
+    def __init__(self, task_id: str, spec_id: str, name: str) -> None:
+        self.id, self.spec_id, self.name = task_id, spec_id, name
+        self.assignee = None
+        self.warn_at = self.due_at = None

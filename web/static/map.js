@@ -1,0 +1,44 @@
+/* citycase: Leaflet maps. Coordinates arrive already in the tiles' datum (WGS-84 or GCJ-02). */
+(function () {
+  "use strict";
+  if (typeof L === "undefined") return;
+  document.querySelectorAll("[data-map]").forEach(function (el) {
+    var cfg = JSON.parse(el.getAttribute("data-map"));
+    var map = L.map(el, { attributionControl: !!cfg.tiles });
+    if (cfg.tiles) {
+      L.tileLayer(cfg.tiles, { maxZoom: 19, subdomains: cfg.tiles.indexOf("{s}") >= 0 ? "abc" : "" }).addTo(map);
+    } else {
+      el.classList.add("blank");
+    }
+    var marker = null;
+    function place(lat, lon) {
+      if (marker) marker.setLatLng([lat, lon]);
+      else marker = L.circleMarker([lat, lon], { radius: 8, color: "#c0392b", weight: 3 }).addTo(map);
+    }
+    if (cfg.ring && cfg.ring.length) {
+      var poly = L.polygon(cfg.ring, { color: "#2c6fbb", weight: 2, fillOpacity: 0.08 }).addTo(map);
+      map.fitBounds(poly.getBounds(), { padding: [40, 40] });
+    }
+    if (cfg.point) {
+      place(cfg.point[0], cfg.point[1]);
+      if (!cfg.ring || !cfg.ring.length) map.setView(cfg.point, 17);
+    } else if (cfg.center) {
+      map.setView(cfg.center, 14);
+    }
+    var pick = el.getAttribute("data-pick");
+    if (pick) {
+      var ids = pick.split(",");
+      map.on("click", function (e) {
+        document.getElementById(ids[0]).value = e.latlng.lat.toFixed(7);
+        document.getElementById(ids[1]).value = e.latlng.lng.toFixed(7);
+        var crs = document.getElementById("coord_crs");
+        if (crs) crs.value = cfg.crs || "WGS84";
+        place(e.latlng.lat, e.latlng.lng);
+      });
+      document.addEventListener("citycase:located", function (e) {
+        place(e.detail.lat, e.detail.lon);
+        map.setView([e.detail.lat, e.detail.lon], 17);
+      });
+    }
+  });
+})();
