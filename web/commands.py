@@ -1,0 +1,192 @@
+"""CLI commands that need the web app: ``citycase serve`` and ``citycase apikey …``.
+
+Imported by ``web.cli.main`` after the engine's commands; each attaches itself to ``engine.cli.cli``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+
+from engine.cli import CliContext, cli, emit, fail, json_option
+from engine.db import transaction
+from engine.errors import CityCaseError
+
+log = logging.getLogger("citycase.serve")
+
+
+# --- citycase apikey ------------------------------------------------------------------------------
+
+@cli.group()
+def apikey() -> None:
+    """Open311 API keys (only a hash is stored: a key is shown once, when it is created)."""
+
+
+@apikey.command("create")
+@click.argument("name")
+@json_option
+@click.pass_obj
+def apikey_create(ctx: CliContext, name: str) -> None:
+    """Issue a key named NAME (e.g. the client app) and print it once."""
+    from engine.apikeys import create_key
+    from engine.clock import SystemClock
+
+    try:
+        with transaction(ctx.session_factory) as s:
+            row, plaintext = create_key(s, name, SystemClock().now())
+            key_id, key_name = row.id, row.name
+    except CityCaseError as exc:
+        fail(str(exc))
+        return
+    emit(ctx, {"id": key_id, "name": key_name, "key": plaintext},
+         f"API key {key_id} ({key_name}):\n{plaintext}\n"
+         "Store it now: it cannot be shown again (only its hash is kept).")
+
+
+@apikey.command("list")
+@json_option
+@click.pass_obj
+def apikey_list(ctx: CliContext) -> None:
+    """List keys (names and state; never the keys themselves)."""
+    from engine.apikeys import list_keys
+
+    with transaction(ctx.session_factory) as s:
+        rows = [{"id": k.id, "name": k.name, "created_at": k.created_at.isoformat(), "active": k.active}
+                for k in list_keys(s)]
+    lines = [f"{r['id']:>4}  {'active ' if r['active'] else 'revoked'}  {r['created_at'][:19]}  {r['name']}"
+             for r in rows]
+    emit(ctx, rows, "\n".join(lines) if lines else "no API keys")
+
+
+@apikey.command("revoke")
+@click.argument("key_id", type=int)
+@json_option
+@click.pass_obj
+def apikey_revoke(ctx: CliContext, key_id: int) -> None:
+    """Revoke key KEY_ID: requests with it are refused from now on."""
+    from engine.apikeys import revoke
+
+    try:
+        with transaction(ctx.session_factory) as s:
+            row = revoke(s, key_id)
+            result = {"id": row.id, "name": row.name, "active": row.active}
+    except CityCaseError as exc:
+        fail(str(exc))
+        return
+    emit(ctx, result, f"API key {result['id']} ({result['name']}) revoked")
+
+
+# --- citycase serve ----------------------------------------------------------------------------------
+
+def _bind(host: str, port: int) -> str:
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # IPv6
+    return f"{host}:{port}"
+
+
+def _app_factory(database_url: str):
+    def load():
+        from web import create_app
+
+        # The workers never run the scheduler: the master does (once), see serve().
+        return create_app({"DATABASE_URL": database_url, "SCHEDULER_ENABLED": False})
+
+    return load
+
+
+def _start_scheduler(config: dict[str, Any]) -> Any:
+    """engine.scheduler.start_background(config), or None (with a warning) when it is unavailable."""
+    try:
+        from engine import scheduler
+    except ModuleNotFoundError as exc:
+        if exc.name != "engine.scheduler":
+            raise
+        click.echo("warning: engine.scheduler is not available; timers will not fire "
+                   "(run `citycase scheduler` separately)", err=True)
+        return None
+    start = getattr(scheduler, "start_background", None)
+    if start is None:
+        click.echo("warning: engine.scheduler.start_background does not exist; timers will not fire", err=True)
+        return None
+    return start(dict(config))
+
+
+def make_server(app_factory, options: dict[str, Any], on_ready=None, on_fork=None, on_exit=None):
+    """A gunicorn application (its Python API) serving ``app_factory()`` with ``options``."""
+    from gunicorn.app.base import BaseApplication
+
+    class CityCaseServer(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                if key in self.cfg.settings and value is not None:
+                    self.cfg.set(key, value)
+            if on_ready is not None:
+                self.cfg.set("when_ready", lambda server: on_ready())
+            if on_fork is not None:
+                self.cfg.set("post_fork", lambda server, worker: on_fork())
+            if on_exit is not None:
+                self.cfg.set("on_exit", lambda server: on_exit())
+
+        def load(self):
+            return app_factory()
+
+    return CityCaseServer()
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="threads per worker")
+@click.option("--no-scheduler", is_flag=True,
+              help="do not run timers and the outbox here (run `citycase scheduler` elsewhere)")
+@click.option("--access-log", is_flag=True, help="log every request to stderr")
+@click.pass_obj
+def serve(ctx: CliContext, host: str, port: int, workers: int, threads: int, no_scheduler: bool,
+          access_log: bool) -> None:
+    """Run the web app under gunicorn (and the scheduler once, in the master process)."""
+    config = dict(ctx.config)
+    holder: dict[str, Any] = {}
+
+    def ready() -> None:
+        # In the gunicorn master, after binding and before the workers fork.
+        if not no_scheduler:
+            holder["scheduler"] = _start_scheduler(config)
+            if holder["scheduler"] is not None:
+                click.echo(f"citycase: scheduler running in the master process "
+                           f"(tick {config.get('SCHEDULER_TICK_SECONDS')} s)", err=True)
+
+    def forked() -> None:
+        # A worker must not use (or close) the master's scheduler connections inherited by fork.
+        engine = getattr(holder.get("scheduler"), "citycase_engine", None)
+        if engine is not None:
+            engine.dispose(close=False)
+
+    def stopping() -> None:
+        scheduler = holder.pop("scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+            engine = getattr(scheduler, "citycase_engine", None)
+            if engine is not None:
+                engine.dispose()
+
+    options = {"bind": _bind(host, port), "workers": workers, "threads": threads,
+               "worker_class": "gthread" if threads > 1 else "sync", "accesslog": "-" if access_log else None,
+               "errorlog": "-", "proc_name": "citycase", "timeout": 60, "graceful_timeout": 20,
+               # gunicorn ≥ 25 opens a control socket at one fixed path per user: two servers would clash.
+               "control_socket_disable": True}
+    click.echo(f"citycase: serving on http://{_bind(host, port)}/ ({workers} workers × {threads} threads, "
+               f"scheduler {'off' if no_scheduler else 'on'}); Ctrl-C stops")
+    try:
+        make_server(_app_factory(config["DATABASE_URL"]), options, ready, forked, stopping).run()
+    except SystemExit:
+        raise
+    except Exception as exc:  # gunicorn reports bind errors etc. itself; keep the CLI's error format
+        fail(f"the server stopped: {exc}")
+
+
+__all__ = ["apikey", "serve", "make_server"]
