@@ -40,6 +40,19 @@ def app(city, clock):
     app.extensions["citycase"].engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_specs():
+    yield
+    # SpiffWorkflow 3.2.0's BpmnStartTask.trigger_wf wires a triggered event subprocess (the
+    # supervision order) into the shared, cached spec, and every later case of that spec then
+    # waits for it at the end. Until the engine guards against that, drop the cached specs so
+    # this module's supervision orders do not leak into other tests.
+    from engine import definitions, runtime
+
+    definitions.clear_cache()
+    runtime.LIVE.clear()
+
+
 @cache
 def spec() -> dict[str, Any]:
     return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
@@ -382,3 +395,45 @@ def test_task_pages_filters_and_lights(sqlite_city, clock):
         r = supervisor.get("/api/v1/tasks", query_string=params)
         assert r.status_code == 400, params
         conforms(r, "/tasks", "get")
+
+
+# --- the admin page for Open311 keys (CSRF-protected) ---------------------------------------------------------
+
+def _with_admin_page(app):
+    from web.api import admin_bp
+
+    if admin_bp.name not in app.blueprints:  # until create_app registers it
+        app.register_blueprint(admin_bp)
+    return app
+
+
+def test_admin_key_page(sqlite_city, clock):
+    import re as regex
+
+    from engine.apikeys import verify_key
+
+    app = _with_admin_page(make_app(sqlite_city, clock, WTF_CSRF_ENABLED=True))
+    dispatcher = sign_in(app, "dispatcher1")
+    assert dispatcher.get("/admin/apikeys").status_code == 403
+    assert app.test_client().get("/admin/apikeys").status_code in (302, 401)
+
+    admin = sign_in(app, "admin1")
+    page = admin.get("/admin/apikeys")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    token = regex.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    assert admin.post("/admin/apikeys", data={"name": "no token"}).status_code == 400  # CSRF refused
+    r = admin.post("/admin/apikeys", data={"name": "fixmystreet", "csrf_token": token})
+    assert r.status_code == 200
+    key = regex.search(r"<code>([^<]+)</code>", r.get_data(as_text=True)).group(1)
+    with sqlite_city.session() as s:
+        row = verify_key(s, key)
+        assert row is not None and row.name == "fixmystreet"
+        key_id = row.id
+    assert key not in admin.get("/admin/apikeys").get_data(as_text=True)  # shown once
+    assert admin.post("/admin/apikeys", data={"name": " ", "csrf_token": token}).status_code == 400
+    assert dispatcher.post(f"/admin/apikeys/{key_id}/revoke", data={"csrf_token": token}).status_code in (400, 403)
+    r = admin.post(f"/admin/apikeys/{key_id}/revoke", data={"csrf_token": token})
+    assert r.status_code == 302
+    with sqlite_city.session() as s:
+        assert verify_key(s, key) is None
+    assert admin.post("/admin/apikeys/999/revoke", data={"csrf_token": token}).status_code == 404
