@@ -159,18 +159,23 @@ def _deadlines(session: Session, ctx: EngineContext) -> Deadlines:
     return Deadlines(get_calendar(session, ctx.timezone, ctx.work_windows), ctx.clock)
 
 
-def _run(session: Session, ctx: EngineContext, loaded: _Loaded, apply: Callable[[BpmnWorkflow], _Outcome],
-         log: ServiceLog | None = None) -> _Outcome:
+def step_workflow(workflow: BpmnWorkflow, clock: Clock, ids: IdSequence, log: ServiceLog,
+                  service_ctx: ServiceContext, apply: Callable[[BpmnWorkflow], Any]) -> Any:
+    """The one way a command changes a workflow; replay calls it too, so both run identically."""
+    with using_clock(clock), using_ids(ids), using_service_log(log), using_service_context(service_ctx):
+        result = apply(workflow)
+        workflow.do_engine_steps()
+        workflow.refresh_waiting_tasks()
+        workflow.do_engine_steps()
+    return result
+
+
+def _run(session: Session, ctx: EngineContext, loaded: _Loaded, apply: Callable[[BpmnWorkflow], _Outcome]) -> _Outcome:
     """Apply a command to the workflow with the engine's clock, ids and services installed."""
-    log = log or ServiceLog()
+    log = ServiceLog()
     service_ctx = ServiceContext(_deadlines(session, ctx))
     try:
-        with using_clock(ctx.clock), using_ids(loaded.ids), using_service_log(log), \
-                using_service_context(service_ctx):
-            outcome = apply(loaded.workflow)
-            loaded.workflow.do_engine_steps()
-            loaded.workflow.refresh_waiting_tasks()
-            loaded.workflow.do_engine_steps()
+        outcome = step_workflow(loaded.workflow, ctx.clock, loaded.ids, log, service_ctx, apply)
     except WorkflowException as exc:
         raise ValidationError(f"the process could not continue: {exc}") from exc
     if log.calls:
@@ -411,6 +416,20 @@ def _start(workflow: BpmnWorkflow, initial: dict[str, Any]) -> None:
     start.data.update(initial)
 
 
+def _complete(workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
+    from uuid import UUID
+
+    task = workflow.get_task_from_id(UUID(task_id))
+    if task is None or task.state != TaskState.READY:
+        raise Conflict(f"task {task_id} is no longer open")
+    task.data.update(data)
+    task.run()
+
+
+def _message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) -> None:
+    workflow.catch(BpmnEvent(MessageEventDefinition(name), payload))
+
+
 def _attach(session: Session, case_id: int, tokens: list[str], actor: Actor) -> None:
     from engine.models import Attachment
 
@@ -507,14 +526,8 @@ def complete_task(session: Session, ctx: EngineContext, task_id: str, actor: Act
         photos = [tok for f in info.form.fields if f.type == "filepicker" for tok in clean.get(f.key) or []]
         if photos:
             _attach(session, case.id, photos, actor)
-        from uuid import UUID
-
         def apply(workflow: BpmnWorkflow) -> _Outcome:
-            task = workflow.get_task_from_id(UUID(task_id))
-            if task is None or task.state != TaskState.READY:
-                raise Conflict(f"task {task_id} is no longer open")
-            task.data.update(clean)
-            task.run()
+            _complete(workflow, task_id, clean)
             return _Outcome("complete", actor.username, task_id, row.spec_id, {"form": clean})
 
         try:
@@ -572,7 +585,7 @@ def supervise(session: Session, ctx: EngineContext, case_id: int, actor: Actor, 
                "by": actor.username}
 
     def apply(workflow: BpmnWorkflow) -> _Outcome:
-        workflow.catch(BpmnEvent(MessageEventDefinition("supervision_order"), payload))
+        _message(workflow, "supervision_order", payload)
         return _Outcome("message", actor.username, data={"message": "supervision_order", "payload": payload})
 
     try:
@@ -585,3 +598,16 @@ def supervise(session: Session, ctx: EngineContext, case_id: int, actor: Actor, 
 
 __all__ = ["Actor", "EngineContext", "start_case", "claim", "release", "complete_task", "fire_timers",
            "supervise", "form_options", "check_permission", "STATE_KINDS"]
+
+
+def task_data(session: Session, task_id: str) -> dict[str, Any]:
+    """The data a READY task sees (e.g. the dispatch rule's suggested_department), read-only."""
+    row = _task_row(session, task_id)
+    case = _select_case(session, row.case_id)
+    loaded = _load(session, case)
+    from uuid import UUID
+
+    task = loaded.workflow.get_task_from_id(UUID(task_id))
+    data = dict(task.data) if task is not None else {}
+    LIVE.put(loaded.cache_key, case.version, case.last_hash, loaded.workflow, loaded.ids.counter)
+    return data

@@ -70,7 +70,7 @@ def register_all() -> None:
     """Import subcommand modules so that they attach to ``cli``."""
     import importlib
 
-    for name in ("db", "calendar", "seed", "cases"):
+    for name in ("db", "calendar", "seed", "cases", "scheduler"):
         try:
             importlib.import_module(f"engine.cli.{name}")
         except ModuleNotFoundError as exc:

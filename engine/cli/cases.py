@@ -1,0 +1,252 @@
+"""Case commands: deploy, report, tasks, complete, history, verify, simulate, demo-cases."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from engine.cli import CliContext, cli, emit, fail, json_option
+from engine.clock import ManualClock, SystemClock
+from engine.db import transaction
+from engine.errors import CityCaseError
+from engine.models import Case, Event, TaskRow, User
+from engine.runtime import Actor, EngineContext
+
+
+def _ctx(ctx: CliContext, clock=None) -> EngineContext:
+    return EngineContext.from_config(ctx.config, clock or SystemClock())
+
+
+def _actor(session, username: str) -> Actor:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise CityCaseError(f"no active user {username!r}; see the demo accounts printed by `make demo`")
+    return Actor(user.username, user.role, user.department_code, user.district_code)
+
+
+def _run(fn):
+    """Turn engine errors into a message on stderr and exit code 1 (the transaction rolled back)."""
+    try:
+        return fn()
+    except CityCaseError as exc:
+        fail(str(exc) + (f" {json.dumps(exc.fields, ensure_ascii=False)}" if getattr(exc, "fields", None) else ""))
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--by", "deployed_by", default="cli", help="who deploys (recorded)")
+@json_option
+@click.pass_obj
+def deploy(ctx: CliContext, paths: tuple[str, ...], deployed_by: str) -> None:
+    """Deploy BPMN/DMN/form files (a folder such as bpmn/ or single files) as a new version."""
+    from engine.definitions import deploy as do_deploy
+    from engine.definitions import read_definition_files
+
+    def go():
+        files = read_definition_files(list(paths))
+        with transaction(ctx.session_factory) as s:
+            row, created = do_deploy(s, files, deployed_by, SystemClock().now())
+            return {"process_id": row.process_id, "version": row.version, "sha256": row.sha256,
+                    "created": created, "files": sorted(files)}
+
+    out = _run(go)
+    emit(ctx, out, f"{'deployed' if out['created'] else 'already deployed'} {out['process_id']} "
+                   f"version {out['version']} ({out['sha256'][:12]})")
+
+
+@cli.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--user", "username", default=None, help="reporting user (default: an anonymous citizen)")
+@json_option
+@click.pass_obj
+def report(ctx: CliContext, file, username: str | None) -> None:
+    """Start a case from a report document (JSON; '-' reads standard input)."""
+    from engine.runtime import start_case
+
+    try:
+        doc = json.load(file)
+    except json.JSONDecodeError as exc:
+        fail(f"the report is not valid JSON: {exc}")
+
+    def go():
+        with transaction(ctx.session_factory) as s:
+            actor = _actor(s, username) if username else Actor("citizen", "citizen")
+            return start_case(s, _ctx(ctx), doc, actor)
+
+    out = _run(go)
+    emit(ctx, out, f"case {out['number']} started ({out['status']})")
+
+
+@cli.command()
+@click.option("--role")
+@click.option("--department")
+@click.option("--user", "username", help="tasks claimed by this user")
+@click.option("--case", "case_ref", help="case number or id")
+@click.option("--limit", default=50, show_default=True)
+@json_option
+@click.pass_obj
+def tasks(ctx: CliContext, role, department, username, case_ref, limit: int) -> None:
+    """List open tasks from the task projection."""
+    with ctx.session_factory() as s:
+        q = select(TaskRow, Case.number).join(Case, Case.id == TaskRow.case_id)
+        if role:
+            q = q.where(TaskRow.role == role)
+        if department:
+            q = q.where(TaskRow.department_code == department)
+        if username:
+            q = q.where(TaskRow.assignee == username)
+        if case_ref:
+            q = q.where((Case.number == case_ref) | (Case.id == _int_or(case_ref)))
+        rows = s.execute(q.order_by(TaskRow.due_at.is_(None), TaskRow.due_at, TaskRow.id).limit(limit)).all()
+    out = [{"task_id": t.id, "case": number, "task": t.spec_id, "name": t.name, "role": t.role,
+            "department": t.department_code, "district": t.district_code, "assignee": t.assignee,
+            "due_at": t.due_at.isoformat() if t.due_at else None} for t, number in rows]
+    text = "\n".join(f"{o['task_id']}  {o['case']}  {o['task']:<20} {o['role']:<12} {o['department'] or '-':<22} "
+                     f"due {o['due_at'] or '-'}" for o in out) or "no open tasks"
+    emit(ctx, out, text)
+
+
+def _int_or(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) < 12 else -1
+
+
+@cli.command()
+@click.argument("task_id")
+@click.option("--user", "username", required=True, help="the user completing the task")
+@click.option("--data", "data_json", default="{}", help="form data as JSON")
+@json_option
+@click.pass_obj
+def complete(ctx: CliContext, task_id: str, username: str, data_json: str) -> None:
+    """Complete a task with form data (validated against the task's form)."""
+    from engine.runtime import complete_task
+
+    try:
+        data = json.loads(data_json)
+    except json.JSONDecodeError as exc:
+        fail(f"--data is not valid JSON: {exc}")
+
+    def go():
+        with transaction(ctx.session_factory) as s:
+            return complete_task(s, _ctx(ctx), task_id, _actor(s, username), data)
+
+    out = _run(go)
+    emit(ctx, out, f"case {out['number']}: task completed, case is {out['status']}")
+
+
+@cli.command()
+@click.argument("case_ref")
+@json_option
+@click.pass_obj
+def history(ctx: CliContext, case_ref: str) -> None:
+    """Show a case's history events (hash chain included)."""
+    with ctx.session_factory() as s:
+        case = s.scalar(select(Case).where((Case.number == case_ref) | (Case.id == _int_or(case_ref))))
+        if case is None:
+            fail(f"no case {case_ref!r}")
+        events = s.scalars(select(Event).where(Event.case_id == case.id).order_by(Event.seq)).all()
+    out = {"case": case.number, "status": case.status, "events": [
+        {"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "task": e.task_spec,
+         "task_id": e.task_id, "data": json.loads(e.data), "hash": e.hash} for e in events]}
+    text = "\n".join(f"{e['seq']:>3} {e['at']} {e['actor']:<28} {e['kind']:<9} {e['task'] or ''}"
+                     for e in out["events"])
+    emit(ctx, out, f"case {case.number} ({case.status})\n{text}")
+
+
+@cli.command()
+@click.option("--chain-only", is_flag=True, help="check hash chains only, without replay")
+@click.option("--case", "case_refs", multiple=True, help="only these case numbers")
+@json_option
+@click.pass_obj
+def verify(ctx: CliContext, chain_only: bool, case_refs: tuple[str, ...]) -> None:
+    """Check every case: hash chain intact and replay reproduces the stored state. Exit 1 if any is broken."""
+    from engine.audit import check_chains, verify_all
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"verified {done}/{total}", err=True)
+
+    with ctx.session_factory() as s:
+        if chain_only:
+            checked, problems = check_chains(s)
+        else:
+            ids = None
+            if case_refs:
+                ids = list(s.scalars(select(Case.id).where(Case.number.in_(case_refs))))
+            checked, problems = verify_all(s, progress=progress, case_ids=ids)
+    out = {"checked": checked, "broken": [p.as_dict() for p in problems]}
+    lines = [f"BROKEN {p.number} (id {p.case_id}): {p.reason}" for p in problems]
+    emit(ctx, out, "\n".join(lines + [f"{checked} cases checked, {len(problems)} broken"]))
+    if problems:
+        sys.exit(1)
+
+
+def _sim_start(start: str | None) -> datetime:
+    if start:
+        value = datetime.fromisoformat(start)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday, 08:00 in Shanghai
+
+
+@cli.command()
+@click.option("--cases", type=int, help="drive N reports each to its end")
+@click.option("--days", type=int, help="simulate D days of reports")
+@click.option("--cases-per-day", type=int, default=300, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--start", help="simulated start instant (ISO; default 2026-03-02T00:00Z)")
+@json_option
+@click.pass_obj
+def simulate(ctx: CliContext, cases, days, cases_per_day, seed, start) -> None:
+    """Run the demo city on a simulated clock and print a summary of outcomes and branches."""
+    from engine.simulate import Simulator
+
+    if (cases is None) == (days is None):
+        fail("give exactly one of --cases N or --days D")
+    if (cases is not None and cases < 1) or (days is not None and days < 1) or cases_per_day < 1:
+        fail("counts must be positive")
+    clock = ManualClock(_sim_start(start))
+
+    def go():
+        sim = Simulator(ctx.session_factory, _ctx(ctx, clock), seed, progress=lambda m: click.echo(m, err=True))
+        return sim.run(cases=cases, days=days, cases_per_day=cases_per_day)
+
+    out = _run(go)
+    text = json.dumps(out, ensure_ascii=False, indent=2)
+    emit(ctx, out, text)
+
+
+@cli.command("demo-cases")
+@click.option("--count", default=300, show_default=True)
+@click.option("--if-empty", is_flag=True, help="do nothing when cases exist")
+@json_option
+@click.pass_obj
+def demo_cases(ctx: CliContext, count: int, if_empty: bool) -> None:
+    """Fill the demo city with simulated cases in every state, ending near the present time."""
+    from datetime import timedelta
+
+    from engine.simulate import Simulator
+
+    with ctx.session_factory() as s:
+        existing = s.scalar(select(func.count(Case.id))) or 0
+    if existing and if_empty:
+        emit(ctx, {"skipped": True, "cases": existing}, f"{existing} cases exist; nothing to do")
+        return
+    days = 5
+    now = SystemClock().now()
+    clock = ManualClock(now - timedelta(days=days + 2))
+
+    def go():
+        sim = Simulator(ctx.session_factory, _ctx(ctx, clock), 7, progress=lambda m: click.echo(m, err=True))
+        return sim.run(days=days, cases_per_day=max(1, count // days))
+
+    out = _run(go)
+    emit(ctx, {"cases": out["cases"], "outcomes": out["outcomes"]},
+         f"{out['cases']} demo cases: {json.dumps(out['outcomes'], ensure_ascii=False)}")
+
+
+__all__ = ["Path"]

@@ -1,0 +1,394 @@
+"""A simulated city: reports arrive, simulated caseworkers act, timers fire — on a simulated clock.
+
+One event loop serves both modes: ``--cases N`` (N reports, each driven to its end along a
+randomly chosen but valid path; the first cases follow scripted plans so that every branch of
+the manual is taken) and ``--days D --cases-per-day N`` (reports arrive by time of day and day
+of week for D days; open cases stay open at the end). Timers fire through the scheduler's own
+code. Everything random comes from one seeded generator: same seed, same result.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.calendar import get_calendar
+from engine.clock import ManualClock
+from engine.db import transaction
+from engine.errors import CityCaseError, Conflict
+from engine.models import Case, Deadline, GridCell, Outbox, ProblemClass, TaskRow
+from engine.runtime import Actor, EngineContext, complete_task, fire_timers, start_case, supervise
+
+BRANCHES = (
+    "verify_confirmed", "verify_not_found", "self_handled_closed", "self_handled_to_normal", "accept_void",
+    "file_void", "return_approved", "return_rejected", "extension_approved", "extension_rejected",
+    "suspension_approved", "suspension_rejected", "resumed", "rework", "closed", "deadline_warning",
+    "overdue_escalation", "supervision_order",
+)
+SOURCES = ("supervisor", "supervisor", "citizen", "hotline", "camera", "sensor")
+
+
+@dataclass
+class Plan:
+    """The decisions a case's actors will take, in order."""
+
+    source: str = "citizen"
+    self_handled: bool = False
+    self_confirm: str = "close"
+    verify: str = "confirmed"
+    accept: str = "file"
+    file: str = "file"
+    wrong_first_dispatch: bool = False
+    handle: list[str] = field(default_factory=list)  # outcomes before the final "done"
+    approvals: list[str] = field(default_factory=list)  # approve / reject, in order
+    checks: list[str] = field(default_factory=list)  # "failed" before the final "passed"
+    late: bool = False
+    supervise: bool = False
+
+
+SCRIPTED: tuple[Plan, ...] = (
+    Plan(),
+    Plan(source="supervisor", self_handled=True, self_confirm="close"),
+    Plan(source="supervisor", self_handled=True, self_confirm="normal"),
+    Plan(verify="not_found"),
+    Plan(source="supervisor", accept="void", file="void"),
+    Plan(source="hotline", file="void"),
+    Plan(wrong_first_dispatch=True, handle=["return"], approvals=["approve"]),
+    Plan(handle=["return"], approvals=["reject"]),
+    Plan(handle=["extend"], approvals=["approve"]),
+    Plan(handle=["extend"], approvals=["reject"]),
+    Plan(handle=["suspend"], approvals=["approve"]),
+    Plan(handle=["suspend"], approvals=["reject"]),
+    Plan(checks=["failed"]),
+    Plan(late=True),
+    Plan(supervise=True),
+)
+
+
+def random_plan(rng: random.Random) -> Plan:
+    source = rng.choice(SOURCES)
+    plan = Plan(source=source)
+    if source == "supervisor" and rng.random() < 0.1:
+        plan.self_handled = True
+        plan.self_confirm = "close" if rng.random() < 0.8 else "normal"
+    if source != "supervisor" and rng.random() < 0.08:
+        plan.verify = "not_found"
+    if rng.random() < 0.04:
+        plan.file = "void"
+        plan.accept = rng.choice(["void", "file"])
+    roll = rng.random()
+    if roll < 0.06:
+        plan.handle, plan.approvals = ["return"], [rng.choice(["approve", "approve", "reject"])]
+        plan.wrong_first_dispatch = plan.approvals[0] == "approve"
+    elif roll < 0.11:
+        plan.handle, plan.approvals = ["extend"], [rng.choice(["approve", "approve", "reject"])]
+    elif roll < 0.14:
+        plan.handle, plan.approvals = ["suspend"], [rng.choice(["approve", "reject"])]
+    if rng.random() < 0.08:
+        plan.checks = ["failed"]
+    plan.late = rng.random() < 0.12
+    plan.supervise = rng.random() < 0.03
+    return plan
+
+
+@dataclass
+class _Sim:
+    plan: Plan
+    dispatches: int = 0
+    supervised: bool = False
+
+
+class Simulator:
+    def __init__(self, factory: sessionmaker[Session], ctx: EngineContext, seed: int,
+                 progress: Callable[[str], None] | None = None) -> None:
+        if not isinstance(ctx.clock, ManualClock):
+            raise ValueError("the simulator needs a ManualClock")
+        self.factory = factory
+        self.ctx = ctx
+        self.clock: ManualClock = ctx.clock
+        self.rng = random.Random(seed)
+        self.progress = progress or (lambda _msg: None)
+        self.queue: list[tuple[datetime, int, str, Any]] = []
+        self.seq = 0
+        self.cases: dict[int, _Sim] = {}
+        self.branches: Counter[str] = Counter()
+        self.step_hours: dict[str, list[float]] = defaultdict(list)
+        self.errors: Counter[str] = Counter()
+        self.tz = ZoneInfo(ctx.timezone)
+        with factory() as s:
+            self.cells = [r for r in s.execute(select(GridCell.code, GridCell.district_code, GridCell.min_lon,
+                                                      GridCell.min_lat, GridCell.max_lon, GridCell.max_lat)
+                                               .order_by(GridCell.code))]
+            self.classes = list(s.scalars(select(ProblemClass.code).where(ProblemClass.active)
+                                          .order_by(ProblemClass.code)))
+            self.calendar = get_calendar(s, ctx.timezone, ctx.work_windows)
+        if not self.cells or not self.classes:
+            raise CityCaseError("the database has no city; run: citycase seed demo")
+
+    # --- scheduling ---------------------------------------------------------------------------
+    def _push(self, at: datetime, kind: str, payload: Any) -> None:
+        self.seq += 1
+        heapq.heappush(self.queue, (at, self.seq, kind, payload))
+
+    def _arrivals_for_day(self, day_start_local: datetime, count: int) -> None:
+        weekend = day_start_local.weekday() >= 5
+        n = count // 2 if weekend else count
+        for _ in range(n):
+            # Reports follow the patrols: most between 08:00 and 18:00, peaking in the morning.
+            hour = min(23.5, max(6.0, self.rng.gauss(11.0, 3.0)))
+            at = day_start_local + timedelta(hours=hour)
+            self._push(at.astimezone(self.clock.now().tzinfo), "report", None)
+
+    # --- actors -----------------------------------------------------------------------------------
+    @staticmethod
+    def actor_for(row: TaskRow) -> Actor:
+        if row.role == "supervisor":
+            n = {"330191": 1, "330192": 3, "330193": 5}.get(row.district_code, 1)
+            return Actor(f"supervisor{n}", "supervisor", None, row.district_code)
+        if row.role in ("handler", "leader"):
+            dept = row.department_code or ""
+            return Actor(f"{row.role}_{dept.replace('@', '_')}", row.role, dept)
+        return {"acceptor": Actor("acceptor1", "acceptor", "supervision_center"),
+                "shift_leader": Actor("shiftleader1", "shift_leader", "supervision_center"),
+                "dispatcher": Actor("dispatcher1", "dispatcher", "command_center")}[row.role]
+
+    def _decide(self, sim: _Sim, row: TaskRow, session: Session) -> dict[str, Any]:
+        plan = sim.plan
+        spec = row.spec_id
+        if spec == "verify":
+            self.branches["verify_" + plan.verify] += 1
+            return {"verdict": plan.verify, "note": "现场核实"}
+        if spec == "confirm_self_handled":
+            self.branches["self_handled_closed" if plan.self_confirm == "close" else "self_handled_to_normal"] += 1
+            return {"decision": plan.self_confirm}
+        if spec == "accept":
+            return {"decision": plan.accept}
+        if spec == "file":
+            if plan.file == "void":
+                self.branches["accept_void" if plan.accept == "void" else "file_void"] += 1
+                return {"decision": "void", "void_reason": "不属于城管范围"}
+            return {"decision": "file"}
+        if spec == "dispatch":
+            sim.dispatches += 1
+            suggested = _suggested_department(session, row) or "sanitation"
+            if plan.wrong_first_dispatch and sim.dispatches == 1:
+                others = ["municipal", "greening", "drainage", "construction"]
+                suggested = self.rng.choice([d for d in others if d != suggested])
+            return {"department": suggested}
+        if spec == "handle":
+            outcome = plan.handle.pop(0) if plan.handle else "done"
+            data: dict[str, Any] = {"outcome": outcome, "result": "已处置" if outcome == "done" else "申请"}
+            if outcome == "extend":
+                data.update(extension_amount=self.rng.randint(1, 3), extension_unit="workday")
+            return data
+        if spec in ("approve_return", "approve_extension", "approve_suspension"):
+            decision = plan.approvals.pop(0) if plan.approvals else "approve"
+            name = spec.split("_", 1)[1]
+            self.branches[f"{name}_{'approved' if decision == 'approve' else 'rejected'}"] += 1
+            return {"decision": decision}
+        if spec == "resume":
+            self.branches["resumed"] += 1
+            return {"note": "条件具备，恢复处置"}
+        if spec == "check":
+            verdict = plan.checks.pop(0) if plan.checks else "passed"
+            if verdict == "failed":
+                self.branches["rework"] += 1
+            return {"verdict": verdict}
+        if spec == "close":
+            return {"note": "结案"}
+        if spec == "escalate":
+            self.branches["overdue_escalation"] += 1
+            return {"level": "order", "order": "请立即处置并反馈"}
+        raise CityCaseError(f"the simulator does not know task {spec}")
+
+    def _delay(self, sim: _Sim, row: TaskRow) -> datetime:
+        """When the actor acts: a fraction of the step's working-time limit (late cases go past it)."""
+        now = self.clock.now()
+        if row.spec_id == "resume":
+            return self.calendar.add_working_time(now, self.rng.uniform(1, 3), "workday")
+        if row.due_at is not None and row.due_at > row.created_at:
+            limit = self.calendar.working_time_between(row.created_at, row.due_at)
+            late = sim.plan.late and row.spec_id == "handle"
+            frac = self.rng.uniform(1.05, 1.5) if late else self.rng.uniform(0.1, 0.75)
+            at = self.calendar.add_working_time(row.created_at, max(1.0, frac * limit), "minute")
+            return max(at, now + timedelta(minutes=1))
+        return self.calendar.add_working_time(now, self.rng.uniform(5, 60), "minute")
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def _report(self) -> None:
+        cell = self.rng.choice(self.cells)
+        sim = _Sim(SCRIPTED[len(self.cases)] if len(self.cases) < len(SCRIPTED) else random_plan(self.rng))
+        lon = self.rng.uniform(cell.min_lon, cell.max_lon)
+        lat = self.rng.uniform(cell.min_lat, cell.max_lat)
+        report = {"source": sim.plan.source, "class_code": self.rng.choice(self.classes), "lon": lon, "lat": lat,
+                  "description": "模拟上报", "self_handled": sim.plan.self_handled}
+        reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("sim", "citizen")
+        with transaction(self.factory) as s:
+            result = start_case(s, self.ctx, report, reporter)
+        self.cases[result["case_id"]] = sim
+        self._schedule_case(result["case_id"])
+
+    def _schedule_case(self, case_id: int) -> None:
+        with self.factory() as s:
+            rows = list(s.scalars(select(TaskRow).where(TaskRow.case_id == case_id).order_by(TaskRow.created_at,
+                                                                                            TaskRow.id)))
+        if not rows:
+            return
+        sim = self.cases[case_id]
+        at = min(self._delay(sim, r) for r in rows)
+        self._push(at, "act", case_id)
+
+    def _act(self, case_id: int) -> None:
+        sim = self.cases[case_id]
+        with self.factory() as s:
+            rows = list(s.scalars(select(TaskRow).where(TaskRow.case_id == case_id).order_by(TaskRow.created_at,
+                                                                                            TaskRow.id)))
+        if not rows:
+            return
+        # Escalations first (a leader reacts), then the oldest task.
+        row = sorted(rows, key=lambda r: (r.spec_id != "escalate", r.created_at))[0]
+        if sim.plan.supervise and not sim.supervised and row.spec_id == "handle":
+            sim.supervised = True
+            with transaction(self.factory) as s:
+                supervise(s, self.ctx, case_id, Actor(f"leader_{row.department_code.replace('@', '_')}", "leader",
+                                                      row.department_code), "order", "请加快处置")
+            self.branches["supervision_order"] += 1
+        now = self.clock.now()
+        try:
+            with transaction(self.factory) as s:
+                data = self._decide(sim, row, s)
+                complete_task(s, self.ctx, row.id, self.actor_for(row), data)
+            self.step_hours[row.spec_id].append(self.calendar.working_time_between(row.created_at, now, "workhour"))
+        except Conflict:
+            self.errors["conflict"] += 1
+        self._schedule_case(case_id)
+
+    def _fire_due(self) -> int:
+        now = self.clock.now()
+        with self.factory() as s:
+            due = list(s.scalars(select(Deadline.case_id).where(Deadline.due_at <= now).distinct()))
+        if not due:
+            return 0
+        try:
+            from engine.scheduler import tick
+        except ImportError:
+            tick = None
+        if tick is not None:
+            tick(self.factory, self.ctx)
+        else:
+            for case_id in due:
+                with transaction(self.factory) as s:
+                    fire_timers(s, self.ctx, case_id)
+        for case_id in due:
+            if case_id in self.cases:
+                self._schedule_case(case_id)
+        return len(due)
+
+    def _next_deadline(self) -> datetime | None:
+        with self.factory() as s:
+            return s.scalar(select(func.min(Deadline.due_at)))
+
+    def run(self, *, cases: int | None = None, days: int | None = None, cases_per_day: int = 0) -> dict[str, Any]:
+        start = self.clock.now()
+        local_midnight = start.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        if cases is not None:
+            # Spread the reports over working days at roughly 200 a day.
+            per_day = max(1, min(cases, 200))
+            remaining, day = cases, 0
+            while remaining > 0:
+                d = local_midnight + timedelta(days=day)
+                if self.calendar.is_working_day(d.date()):
+                    n = min(per_day, remaining)
+                    for _ in range(n):
+                        self._push(d + timedelta(hours=self.rng.uniform(8.5, 17.5)), "report", None)
+                    remaining -= n
+                day += 1
+            horizon = None
+        else:
+            for day in range(days or 0):
+                self._arrivals_for_day(local_midnight + timedelta(days=day), cases_per_day)
+            horizon = local_midnight + timedelta(days=days or 0)
+        done = 0
+        stuck: datetime | None = None
+        while self.queue:
+            at, _, kind, payload = self.queue[0]
+            next_deadline = self._next_deadline()
+            if next_deadline is not None and next_deadline <= at and next_deadline != stuck:
+                stuck = next_deadline  # a timer that does not fire is not retried in a loop
+                # SpiffWorkflow fires a timer strictly after its instant.
+                self.clock.set(max(next_deadline + timedelta(seconds=1), self.clock.now()))
+                if horizon is not None and self.clock.now() >= horizon:
+                    break
+                self._fire_due()
+                continue
+            heapq.heappop(self.queue)
+            if horizon is not None and at >= horizon:
+                break
+            self.clock.set(max(at, self.clock.now()))
+            if kind == "report":
+                self._report()
+                done += 1
+                if done % 100 == 0:
+                    self.progress(f"reports {done}, simulated time {self.clock.now().astimezone(self.tz):%Y-%m-%d %H:%M}")
+            else:
+                self._act(payload)
+        return self.summary(start)
+
+    def summary(self, start: datetime) -> dict[str, Any]:
+        ids = list(self.cases)
+        with self.factory() as s:
+            outcomes = Counter(dict(s.execute(select(func.coalesce(Case.outcome, Case.status), func.count())
+                                             .where(Case.id.in_(ids)).group_by(func.coalesce(Case.outcome,
+                                                                                            Case.status))).all()))
+            kinds = Counter(dict(s.execute(select(Outbox.kind, func.count()).where(Outbox.case_id.in_(ids))
+                                           .group_by(Outbox.kind)).all()))
+            overdue_cases = set(s.scalars(select(Outbox.case_id).where(Outbox.case_id.in_(ids),
+                                                                      Outbox.kind == "overdue")))
+            closed = list(s.scalars(select(Case.id).where(Case.id.in_(ids), Case.outcome == "closed")))
+            open_tasks = s.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.case_id.in_(ids))) or 0
+            overdue_open = s.scalar(select(func.count()).select_from(TaskRow).where(
+                TaskRow.case_id.in_(ids), TaskRow.due_at < self.clock.now())) or 0
+        self.branches["closed"] = outcomes.get("closed", 0)
+        self.branches["deadline_warning"] = kinds.get("deadline_warning", 0)
+        on_time = [c for c in closed if c not in overdue_cases]
+
+        def stats(values: list[float]) -> dict[str, float]:
+            values = sorted(values)
+            return {"n": len(values), "mean": round(statistics.fmean(values), 2),
+                    "p50": round(values[len(values) // 2], 2), "p90": round(values[int(len(values) * 0.9)], 2),
+                    "max": round(values[-1], 2)}
+
+        return {
+            "cases": len(ids),
+            "outcomes": dict(sorted(outcomes.items())),
+            "branches": {b: self.branches.get(b, 0) for b in BRANCHES},
+            "all_branches_taken": all(self.branches.get(b, 0) > 0 for b in BRANCHES),
+            "missing_branches": [b for b in BRANCHES if self.branches.get(b, 0) == 0],
+            "warnings": kinds.get("deadline_warning", 0),
+            "overdue": kinds.get("overdue", 0),
+            "escalations": self.branches.get("overdue_escalation", 0),
+            "supervision_orders": self.branches.get("supervision_order", 0),
+            "open_tasks_at_end": open_tasks,
+            "overdue_open_tasks_at_end": overdue_open,
+            "on_time_closing_rate": round(len(on_time) / len(closed), 4) if closed else None,
+            "working_hours_per_step": {k: stats(v) for k, v in sorted(self.step_hours.items()) if v},
+            "conflicts": self.errors.get("conflict", 0),
+            "simulated_from": start.isoformat(),
+            "simulated_until": self.clock.now().isoformat(),
+        }
+
+
+def _suggested_department(session: Session, row: TaskRow) -> str | None:
+    from engine.runtime import task_data
+
+    return task_data(session, row.id).get("suggested_department") or None
