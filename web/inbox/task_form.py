@@ -35,9 +35,33 @@ def suggested_value(case: Case, task_id: str, key: str) -> Any:
     stored state without loading the workflow."""
     try:
         blob = orjson.loads(case.state)
-        return (blob.get("tasks", {}).get(task_id, {}).get("data") or {}).get(key)
-    except (orjson.JSONDecodeError, AttributeError, TypeError):
+    except (orjson.JSONDecodeError, TypeError):
         return None
+    containers = [blob.get("tasks") or {}]
+    containers += [sub.get("tasks") or {} for sub in (blob.get("subprocesses") or {}).values() if isinstance(sub, dict)]
+    for tasks in containers:
+        if task_id in tasks:
+            return _task_data(tasks, task_id).get(key)
+    return None
+
+
+def _task_data(tasks: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """SpiffWorkflow stores full data on the root task and per-task deltas below it: replay the chain."""
+    chain = []
+    current: str | None = task_id
+    while current is not None and current in tasks and len(chain) < 10_000:
+        chain.append(tasks[current])
+        current = tasks[current].get("parent")
+    data: dict[str, Any] = {}
+    for node in reversed(chain):  # as SpiffWorkflow's TaskConverter.from_dict does it
+        delta = node.get("delta")
+        if delta and node.get("parent") is not None:
+            data = {**data, **(delta.get("updates") or {})}
+            for gone in delta.get("deletions") or []:
+                data.pop(gone, None)
+        else:
+            data = dict(node.get("data") or {})
+    return data
 
 
 def choices_for(f: FormField, options: dict[str, list[Any]]) -> list[tuple[str, str]]:
@@ -109,6 +133,9 @@ def submitted_data(form: FormSpec, actor_name: str, stage: str) -> tuple[dict[st
                                                        now()).token)
                 except ValidationError as exc:
                     upload_errors[key] = str(exc)
+                # End the request session's read snapshot so that its writes see the new rows
+                # (SQLite refuses writes from a snapshot older than another commit).
+                get_session().rollback()
             data[key] = tokens
         elif key in request.form:
             data[key] = request.form.get(key)

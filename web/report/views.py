@@ -84,6 +84,7 @@ def build_report(source: str, uploader: str, stage_errors: dict[str, str]) -> di
                     photos.append(store_upload(s, fs, "report", uploader, config()["UPLOAD_MAX_BYTES"], now()).token)
         except ValidationError as exc:
             stage_errors["photos"] = str(exc)
+        get_session().rollback()  # a fresh snapshot for the writes below (see task_form.submitted_data)
     report: dict[str, Any] = {"source": source, "class_code": form.get("class_code", ""),
                               "description": form.get("description", "").strip(),
                               "address": form.get("address", "").strip(), "photos": photos}
