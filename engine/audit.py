@@ -78,7 +78,7 @@ def replay_state(definition: definitions.LoadedDefinition, number: str, events: 
                 return _complete(w, t, d["form"])
         elif ev.kind == "timer":
             def apply(w):
-                return w.refresh_waiting_tasks()
+                return w.refresh_timers()
         elif ev.kind == "message":
             def apply(w, d=data):
                 return _message(w, d["message"], d["payload"])

@@ -202,6 +202,8 @@ def build(files: dict[str, str], definition_id: int = 0) -> LoadedDefinition:
     outcomes: dict[str, str] = {}
     all_specs = [spec, *subprocess_specs.values()]
     for proc in all_specs:
+        _arm_event_subprocesses(proc)
+    for proc in all_specs:
         for ts in proc.task_specs.values():
             props = (getattr(ts, "extensions", None) or {}).get("properties", {})
             if isinstance(ts, UserTask):
@@ -225,6 +227,22 @@ def build(files: dict[str, str], definition_id: int = 0) -> LoadedDefinition:
         raise DefinitionError(f"{process_id}: no user tasks")
     return LoadedDefinition(definition_id, content_hash(files), process_id, spec, subprocess_specs,
                             user_tasks, outcomes, files)
+
+
+def _arm_event_subprocesses(proc: Any) -> None:
+    """Connect message-triggered event subprocesses to the start up front.
+
+    SpiffWorkflow connects them lazily, inside ``BpmnStartTask.trigger_wf``, by mutating the
+    spec the first time any case triggers one; every case created afterwards then differs from
+    the ones before. Specs are shared between cases (and with replay), so they must never
+    change at run time: we make that connection once, at build time.
+    """
+    start = getattr(proc, "start", None)
+    for name in list(getattr(start, "trigger_specs", []) or []):
+        task_spec = proc.task_specs.get(name)
+        if task_spec is not None and start not in task_spec.inputs:
+            start.connect(task_spec)
+            task_spec.connect(proc.end)
 
 
 # --- storing and loading ----------------------------------------------------------------------

@@ -165,7 +165,7 @@ def step_workflow(workflow: BpmnWorkflow, clock: Clock, ids: IdSequence, log: Se
     with using_clock(clock), using_ids(ids), using_service_log(log), using_service_context(service_ctx):
         result = apply(workflow)
         workflow.do_engine_steps()
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()
         workflow.do_engine_steps()
     return result
 
@@ -549,7 +549,7 @@ def fire_timers(session: Session, ctx: EngineContext, case_id: int) -> dict[str,
     before = {str(t.id) for t in loaded.workflow.get_tasks(state=TaskState.WAITING)}
 
     def apply(workflow: BpmnWorkflow) -> _Outcome:
-        workflow.refresh_waiting_tasks()
+        workflow.refresh_timers()
         return _Outcome("timer", "scheduler")
 
     try:
