@@ -1,0 +1,92 @@
+"""The operator CLI end to end: upgrade, seed, deploy, simulate, verify — and tampering detected."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from engine.cli import cli, register_all
+from engine.db import make_engine
+
+
+@pytest.fixture(scope="module")
+def runner():
+    register_all()
+    return CliRunner()
+
+
+def run(runner, url, *args, ok=True):
+    result = runner.invoke(cli, ["--database-url", url, *args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def test_simulate_then_verify_then_tamper(runner, tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    run(runner, url, "db", "upgrade")
+    seeded = json.loads(run(runner, url, "seed", "demo", "--json").stdout)
+    assert seeded["grid_cells"] >= 1000
+    run(runner, url, "deploy", "bpmn/")
+    summary = json.loads(run(runner, url, "simulate", "--cases", "30", "--seed", "1", "--json").stdout)
+    assert summary["cases"] == 30
+    assert summary["all_branches_taken"], summary["missing_branches"]
+    assert sum(summary["outcomes"].values()) == 30
+    assert "open" not in summary["outcomes"]  # --cases drives every case to its end
+    verified = run(runner, url, "verify", "--json")
+    assert json.loads(verified.stdout) == {"checked": 30, "broken": []}
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        number = conn.execute(text("SELECT number FROM case_record ORDER BY id LIMIT 1 OFFSET 4")).scalar_one()
+        changed = conn.execute(text("UPDATE event SET actor = 'mallory' WHERE seq = 2 AND "
+                                    "case_id = (SELECT id FROM case_record WHERE number = :n)"), {"n": number})
+        assert changed.rowcount == 1
+    engine.dispose()
+    broken = run(runner, url, "verify", ok=False)
+    assert broken.exit_code == 1
+    assert number in broken.stdout and "hash chain broken" in broken.stdout
+    chain = run(runner, url, "verify", "--chain-only", ok=False)
+    assert chain.exit_code == 1 and number in chain.stdout
+
+
+def test_report_tasks_complete_history(runner, tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli2.db'}"
+    run(runner, url, "db", "upgrade")
+    city = json.loads(run(runner, url, "seed", "demo", "--json").stdout)
+    run(runner, url, "deploy", "bpmn/")
+    report = tmp_path / "report.json"
+    lon, lat = city["center"]
+    report.write_text(json.dumps({"source": "supervisor", "class_code": "E0102", "lon": lon, "lat": lat,
+                                  "description": "暴露垃圾"}), encoding="utf-8")
+    started = json.loads(run(runner, url, "report", str(report), "--user", "supervisor1", "--json").stdout)
+    tasks = json.loads(run(runner, url, "tasks", "--role", "acceptor", "--json").stdout)
+    assert [t["task"] for t in tasks] == ["accept"] and tasks[0]["case"] == started["number"]
+    bad = run(runner, url, "complete", tasks[0]["task_id"], "--user", "acceptor1", "--data", '{"decision": 1}', ok=False)
+    assert bad.exit_code == 1 and "decision" in bad.stderr
+    wrong_role = run(runner, url, "complete", tasks[0]["task_id"], "--user", "dispatcher1", "--data",
+                     '{"decision": "file"}', ok=False)
+    assert wrong_role.exit_code == 1 and "role acceptor" in wrong_role.stderr
+    run(runner, url, "complete", tasks[0]["task_id"], "--user", "acceptor1", "--data", '{"decision": "file"}')
+    history = json.loads(run(runner, url, "history", started["number"], "--json").stdout)
+    assert [e["kind"] for e in history["events"]] == ["start", "complete"]
+    outside = tmp_path / "outside.json"
+    outside.write_text(json.dumps({"source": "citizen", "class_code": "E0102", "lon": 1.0, "lat": 1.0}))
+    refused = run(runner, url, "report", str(outside), ok=False)
+    assert refused.exit_code == 1 and "outside every grid cell" in refused.stderr
+
+
+def test_simulation_is_deterministic(runner, tmp_path):
+    outs = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / (name + '.db')}"
+        run(runner, url, "db", "upgrade")
+        run(runner, url, "seed", "demo")
+        run(runner, url, "deploy", "bpmn/")
+        outs.append(json.loads(run(runner, url, "simulate", "--days", "2", "--cases-per-day", "15", "--seed", "3",
+                                   "--json").stdout))
+    assert outs[0] == outs[1]
+    assert outs[0]["cases"] > 0
