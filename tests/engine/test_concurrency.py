@@ -26,7 +26,7 @@ def test_concurrent_completion_exactly_one_wins(city, clock, rounds):
         barrier = threading.Barrier(2)
         results: list[object] = []
 
-        def worker(verdict: str) -> None:
+        def worker(verdict: str, barrier=barrier, row=row, actor=actor, results=results) -> None:
             session = city.factory()
             try:
                 barrier.wait()
