@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import timedelta
 from functools import cache
@@ -27,8 +28,9 @@ OTHER_DEPT = "sanitation@330192"
 def make_app(db, clock, **extra: Any):
     from web import create_app
 
-    config = {"DATABASE_URL": db.url, "TESTING": True, "CLOCK": clock, "WTF_CSRF_ENABLED": False,
-              "RATELIMIT_ENABLED": False}
+    # RATELIMIT_ENABLED stays at its default: Flask-Limiter keeps the last app's value as the default
+    # of the next app in this process, so disabling it here would disable it for other tests too.
+    config = {"DATABASE_URL": db.url, "TESTING": True, "CLOCK": clock, "WTF_CSRF_ENABLED": False}
     config.update(extra)
     return create_app(config)
 
@@ -88,8 +90,14 @@ def conforms(response, path: str, method: str) -> Any:
     return response.get_json() if response.is_json else response.data
 
 
+_addresses = itertools.count(1)
+
+
 def sign_in(app, username: str):
+    # Each user signs in from an address of their own (sign-in is rate-limited per address).
+    n = next(_addresses)
     client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
     r = client.post("/api/v1/login", json={"username": username, "password": PASSWORD})
     assert r.status_code == 200, r.get_json()
     conforms(r, "/login", "post")

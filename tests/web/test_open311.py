@@ -22,8 +22,9 @@ DEPT = "sanitation@330191"
 def make_app(db, clock, **extra: Any):
     from web import create_app
 
-    config = {"DATABASE_URL": db.url, "TESTING": True, "CLOCK": clock, "WTF_CSRF_ENABLED": False,
-              "RATELIMIT_ENABLED": False}
+    # RATELIMIT_ENABLED stays at its default: Flask-Limiter keeps the last app's value as the default
+    # of the next app in this process, so disabling it here would disable it for other tests too.
+    config = {"DATABASE_URL": db.url, "TESTING": True, "CLOCK": clock, "WTF_CSRF_ENABLED": False}
     config.update(extra)
     return create_app(config)
 
