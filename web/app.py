@@ -76,6 +76,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     else:
         app.register_blueprint(api_bp, url_prefix="/api/v1")
         app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+        import web.api
+
+        admin_bp = getattr(web.api, "admin_bp", None)  # /admin/apikeys, written with the API
+        if admin_bp is not None:
+            app.register_blueprint(admin_bp)
 
     _register_errors(app)
     _security_headers(app)
@@ -108,7 +113,12 @@ def _ensure_translations() -> None:
         from web.assets import compile_translations
     except ModuleNotFoundError:  # pragma: no cover
         return
-    compile_translations(only_missing=True, quiet=True)
+    try:
+        compile_translations(only_missing=True, quiet=True)
+    except OSError as exc:  # e.g. a read-only install: run `python -m web.assets` at build time
+        import logging
+
+        logging.getLogger(__name__).warning("could not compile translations: %s", exc)
 
 
 def _select_locale() -> str:

@@ -138,3 +138,31 @@ def test_errors_are_friendly_pages(sqlite_city, clock):
     assert response.status_code == 404
     assert "000" in response.get_data(as_text=True)
     assert client.get("/no-such-page").status_code == 404
+
+
+ROLE_PAGES = {
+    # user: (/inbox, /cases, /report/mobile, start page)
+    "supervisor1": (200, 200, 200, "/inbox"),
+    "acceptor1": (200, 200, 403, "/inbox"),
+    "shiftleader1": (200, 200, 403, "/inbox"),
+    "dispatcher1": (200, 200, 403, "/inbox"),
+    "handler_sanitation_330191": (200, 200, 403, "/inbox"),
+    "leader_sanitation_330191": (200, 200, 403, "/inbox"),
+    "leader1": (200, 200, 403, "/inbox"),
+    "auditor1": (403, 200, 403, "/cases"),
+    "admin1": (403, 200, 403, "/cases"),
+    "designer1": (403, 403, 403, "/home"),
+}
+
+
+def test_every_role_allowed_and_forbidden_pages(sqlite_city, clock):
+    app = make_app(sqlite_city, clock)
+    for user, (inbox, cases, mobile, start) in ROLE_PAGES.items():
+        client = app.test_client()
+        login(client, user)
+        assert client.get("/inbox").status_code == inbox, user
+        assert client.get("/cases").status_code == cases, user
+        assert client.get("/report/mobile").status_code == mobile, user
+        assert client.get("/").headers["Location"].endswith(start), user
+        assert client.get(start).status_code == 200, user
+        assert client.get("/report/public").status_code == 200, user

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from web.auth import bp
-from web.security import INBOX_ROLES, authenticate, sign_in, sign_out
+from web.security import INBOX_ROLES, authenticate, role_required, sign_in, sign_out
 
 
 def safe_next(target: str | None, default: str) -> str:
@@ -15,10 +16,26 @@ def safe_next(target: str | None, default: str) -> str:
     return default
 
 
+CASE_ROLES = ("auditor", "admin")
+# Pages other blueprints may provide, listed on the start page of roles without an inbox.
+OTHER_PAGES = (("designer.index", _l("Process designer")), ("audit.index", _l("Audit")),
+               ("stats.index", _l("Statistics")), ("admin_keys.index", _l("API keys")))
+
+
 def home_for(user) -> str:
     if user.role in INBOX_ROLES:
         return url_for("inbox.inbox")
-    return url_for("cases.search")
+    if user.role in CASE_ROLES:
+        return url_for("cases.search")
+    return url_for("auth.home")
+
+
+@bp.route("/home")
+@role_required()
+def home():
+    links = [(url_for(endpoint), str(label)) for endpoint, label in OTHER_PAGES
+             if endpoint in current_app.view_functions]
+    return render_template("auth/home.html", links=links)
 
 
 @bp.route("/")

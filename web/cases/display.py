@@ -118,6 +118,7 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["light_label"] = light_label
     app.jinja_env.globals.update(
         pick=pick, is_english=is_english, task_name=task_name,
+        has_endpoint=lambda name: name in current_app.view_functions,
         status_name=lambda v: named(STATUS_NAMES, v), source_name=lambda v: named(SOURCE_NAMES, v),
         urgency_name=lambda v: named(URGENCY_NAMES, v), kind_name=lambda v: named(KIND_NAMES, v),
     )
