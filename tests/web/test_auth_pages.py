@@ -166,3 +166,10 @@ def test_every_role_allowed_and_forbidden_pages(sqlite_city, clock):
         assert client.get("/").headers["Location"].endswith(start), user
         assert client.get(start).status_code == 200, user
         assert client.get("/report/public").status_code == 200, user
+
+
+def test_password_guessing_is_rate_limited(sqlite_city, clock):
+    client = make_app(sqlite_city, clock).test_client()
+    statuses = [client.post("/login", data={"username": "acceptor1", "password": f"guess{i}"}).status_code
+                for i in range(31)]
+    assert statuses[:30] == [200] * 30 and statuses[30] == 429

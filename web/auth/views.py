@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from web.auth import bp
+from web.extensions import limiter
 from web.security import INBOX_ROLES, authenticate, role_required, sign_in, sign_out
 
 
@@ -46,6 +47,7 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30/minute;300/hour", methods=["POST"])  # slows password guessing per address
 def login():
     error = None
     username = ""

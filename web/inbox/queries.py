@@ -103,9 +103,11 @@ def inbox_query(
         scope.append(Case.created_at < _local_day_start(created_to + timedelta(days=1), timezone))
 
     lights = _light_conditions(now)
-    counts_row = session.execute(
-        select(*[func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name) for name, cond in lights.items()])
-        .select_from(TaskRow).join(Case, Case.id == TaskRow.case_id).where(*scope)).one()
+    count_stmt = select(*[func.coalesce(func.sum(case((cond, 1), else_=0)), 0).label(name)
+                          for name, cond in lights.items()]).select_from(TaskRow)
+    if street or grid or created_from or created_to:  # only these filters need the case row
+        count_stmt = count_stmt.join(Case, Case.id == TaskRow.case_id)
+    counts_row = session.execute(count_stmt.where(*scope)).one()
     counts = {name: int(getattr(counts_row, name)) for name in lights}
 
     where = list(scope)

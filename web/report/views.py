@@ -56,7 +56,11 @@ def city_map() -> dict[str, Any]:
 
     crs = config()["TILE_CRS"]
     lon, lat = to_display(center[1], center[0], crs)
-    return {"center": [lat, lon], "point": None, "ring": [], "tiles": config()["TILE_URL"], "crs": crs,
+    ring: list[list[float]] = []
+    if bbox[0] is not None and not config()["TILE_URL"]:  # without tiles: the city's outline for orientation
+        corners = ((bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[2], bbox[3]), (bbox[0], bbox[3]), (bbox[0], bbox[1]))
+        ring = [[round(y, 7), round(x, 7)] for x, y in (to_display(cx, cy, crs) for cx, cy in corners)]
+    return {"center": [lat, lon], "point": None, "ring": ring, "tiles": config()["TILE_URL"], "crs": crs,
             "leaflet": leaflet_installed()}
 
 
