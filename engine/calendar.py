@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from engine.models import CalendarDay, Counter
@@ -439,29 +439,22 @@ def _next_day(d: date) -> date:
 # --------------------------------------------------------------------------------------------
 # Cache
 #
-# Choice: one cached calendar per (database URL, tz, default windows), validated on every call by a
-# cheap fingerprint — one aggregate query (row count, min/max day, number of working days) plus the
-# ``calendar_version`` counter row that ``seed_calendar`` and ``set_day`` bump in the caller's
-# transaction. The counter catches in-place edits the aggregates cannot see (changed windows or
-# notes) and is shared by every process using the database; the aggregates catch rows inserted or
-# deleted behind the module's back. Raw SQL that changes windows in place without bumping the
-# counter needs ``invalidate_calendar_cache()`` (or a restart).
+# Choice: one cached calendar per (database URL, tz, default windows), validated on every call by
+# the ``calendar_version`` counter row that ``seed_calendar`` and ``set_day`` bump in the caller's
+# transaction — a single primary-key read, because every engine command asks for the calendar.
+# The counter is shared by every process using the database. Raw SQL that changes the calendar
+# table without bumping the counter needs ``invalidate_calendar_cache()`` (or a restart).
 
 _CACHE: dict[tuple[str, str, str], tuple[tuple, WorkCalendar]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
 def _fingerprint(session: Session) -> tuple:
-    stats = session.execute(
-        select(
-            func.count(),
-            func.min(CalendarDay.day),
-            func.max(CalendarDay.day),
-            func.sum(case((CalendarDay.is_working, 1), else_=0)),
-        ).select_from(CalendarDay)
-    ).one()
-    version = session.scalar(select(Counter.value).where(Counter.name == VERSION_COUNTER))
-    return (*tuple(stats), version)
+    version = session.execute(_VERSION_SQL, {"name": VERSION_COUNTER}).scalar()
+    return (version,)
+
+
+_VERSION_SQL = text("SELECT value FROM counter WHERE name = :name")
 
 
 def get_calendar(session: Session, tz: str, default_windows: str) -> WorkCalendar:

@@ -47,15 +47,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _sqlite_begin(conn) -> None:
-    mode = conn.info.pop("sqlite_begin", "BEGIN")
-    conn.exec_driver_sql(mode)
+    conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
 def begin_immediate(session: Session) -> None:
     """On SQLite, make the session's next transaction take the write lock at once."""
-    conn = session.connection(execution_options={})
-    if conn.dialect.name == "sqlite" and not conn.in_transaction():
-        conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
@@ -74,19 +74,12 @@ _IMMEDIATE: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionar
 def _immediate_engine(engine: Engine) -> Engine:
     """A view of a SQLite engine (same pool) whose every transaction starts with BEGIN IMMEDIATE.
 
-    ``engine.db`` issues BEGIN from a "begin" listener that pops ``sqlite_begin`` from the
-    connection's info; this view sets that flag whenever it hands out a connection, i.e. before
-    the session's transaction begins. (``engine.db.begin_immediate`` sets it only after
-    ``session.connection()`` has already begun the transaction, so it has no effect.)
+    ``engine.db`` issues BEGIN from a "begin" listener that reads the ``sqlite_begin`` execution
+    option; this view carries that option on every connection it hands out.
     """
     view = _IMMEDIATE.get(engine)
     if view is None:
-        view = engine.execution_options()
-
-        def flag(conn) -> None:
-            conn.info["sqlite_begin"] = "BEGIN IMMEDIATE"
-
-        event.listen(view, "engine_connect", flag)
+        view = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
         _IMMEDIATE[engine] = view
     return view
 

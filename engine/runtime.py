@@ -24,7 +24,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -33,10 +33,21 @@ from engine.calendar import get_calendar
 from engine.clock import Clock, using_clock
 from engine.deadlines import Deadlines, parse
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.fastsql import (
+    DELETE_DEADLINES,
+    DELETE_TASK,
+    INSERT_DEADLINE,
+    INSERT_EVENT,
+    INSERT_OUTBOX,
+    INSERT_TASK,
+    SELECT_TASK,
+    UPDATE_CASE,
+    Writer,
+)
 from engine.forms import validate as validate_form
 from engine.history import GENESIS, canonical_json, event_hash
 from engine.ids import IdSequence, using_ids
-from engine.models import Case, Counter, Deadline, Department, Event, Outbox, ProblemClass, TaskRow
+from engine.models import Case, Counter, Department, Event, ProblemClass, TaskRow
 from engine.services import SCRIPT_ENGINE, ServiceLog, using_service_log
 from engine.state import dump_state, load_state
 from handlers.context import ServiceContext, using_service_context
@@ -107,12 +118,57 @@ LIVE = _LiveCache()
 # --- the command frame ---------------------------------------------------------------------------
 
 @dataclass
+class _Snapshot:
+    """What the projection needs from a workflow, found in one pass over its tasks."""
+
+    ready: dict[str, Any]  # READY user tasks by id
+    timers: dict[str, tuple[str, datetime]]  # WAITING timer task id -> (name, due)
+    data: dict[str, Any]  # the freshest live task data
+    suspended: bool
+
+
+def _snapshot(wf: BpmnWorkflow) -> _Snapshot:
+    ready: dict[str, Any] = {}
+    timers: dict[str, tuple[str, datetime]] = {}
+    freshest = None
+    suspended = False
+    live = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+    tasks = list(wf.tasks.values())
+    for sub in wf.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    for task in tasks:
+        state = task.state
+        if not state & live:
+            continue
+        if freshest is None or task.last_state_change > freshest.last_state_change:
+            freshest = task
+        spec = task.task_spec
+        if state == TaskState.READY and isinstance(spec, UserTask):
+            ready[str(task.id)] = task
+            suspended = suspended or spec.bpmn_id == "resume"
+        elif state == TaskState.WAITING and isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
+            value = task._get_internal_data("event_value")
+            if isinstance(value, dict):  # cycle timers keep {"next": …}
+                value = value.get("next")
+            if value:
+                timers[str(task.id)] = (spec.bpmn_id or spec.name, TimerEventDefinition.get_datetime(value))
+    # The case's current data: that of its open user tasks (they carry the latest form input),
+    # else of the most recently changed live task.
+    if ready:
+        data = max(ready.values(), key=lambda t: t.last_state_change).data
+    else:
+        data = freshest.data if freshest is not None else (wf.last_task.data if wf.last_task else {})
+    return _Snapshot(ready, timers, data, suspended)
+
+
+@dataclass
 class _Loaded:
-    case: Any  # a Row of case columns + definition sha
+    case: Any  # a row of case columns + definition sha
     definition: definitions.LoadedDefinition
     workflow: BpmnWorkflow
     ids: IdSequence
     cache_key: tuple[str, int]
+    before: _Snapshot
 
 
 @dataclass
@@ -128,17 +184,8 @@ def _db_key(session: Session) -> str:
     return str(session.get_bind().url)
 
 
-_CASE_COLUMNS = (Case.id, Case.number, Case.definition_id, Case.status, Case.class_code, Case.district_code,
-                 Case.source, Case.department_code, Case.state, Case.version, Case.last_seq, Case.last_hash)
-
-
-def _select_case(session: Session, case_id: int):
-    from engine.models import DefinitionVersion
-
-    row = session.execute(
-        select(*_CASE_COLUMNS, DefinitionVersion.sha256.label("spec_hash"))
-        .join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
-        .where(Case.id == case_id)).first()
+def _select_case(session: Session, case_id: int, lock: bool = False):
+    row = Writer(session).select_case(case_id, lock)
     if row is None:
         raise NotFound(f"case {case_id} does not exist")
     return row
@@ -152,11 +199,23 @@ def _load(session: Session, case_row) -> _Loaded:
         wf, counter = live
     else:
         wf, counter = load_state(case_row.state, definition.spec, definition.subprocess_specs, SCRIPT_ENGINE)
-    return _Loaded(case_row, definition, wf, IdSequence(case_row.number, counter), key)
+    return _Loaded(case_row, definition, wf, IdSequence(case_row.number, counter), key, _snapshot(wf))
 
 
 def _deadlines(session: Session, ctx: EngineContext) -> Deadlines:
     return Deadlines(get_calendar(session, ctx.timezone, ctx.work_windows), ctx.clock)
+
+
+class _LazyDeadlines:
+    """Loads the calendar only when a handler actually computes a deadline."""
+
+    def __init__(self, session: Session, ctx: EngineContext) -> None:
+        self._session, self._ctx, self._real = session, ctx, None
+
+    def __getattr__(self, name: str):
+        if self._real is None:
+            self._real = _deadlines(self._session, self._ctx)
+        return getattr(self._real, name)
 
 
 def step_workflow(workflow: BpmnWorkflow, clock: Clock, ids: IdSequence, log: ServiceLog,
@@ -173,7 +232,7 @@ def step_workflow(workflow: BpmnWorkflow, clock: Clock, ids: IdSequence, log: Se
 def _run(session: Session, ctx: EngineContext, loaded: _Loaded, apply: Callable[[BpmnWorkflow], _Outcome]) -> _Outcome:
     """Apply a command to the workflow with the engine's clock, ids and services installed."""
     log = ServiceLog()
-    service_ctx = ServiceContext(_deadlines(session, ctx))
+    service_ctx = ServiceContext(_LazyDeadlines(session, ctx))  # type: ignore[arg-type]
     try:
         outcome = step_workflow(loaded.workflow, ctx.clock, loaded.ids, log, service_ctx, apply)
     except WorkflowException as exc:
@@ -191,73 +250,59 @@ def _save(session: Session, ctx: EngineContext, loaded: _Loaded, outcome: _Outco
     now = ctx.clock.now()
     case = loaded.case
     wf = loaded.workflow
+    w = Writer(session)
+    after = _snapshot(wf)
     state = dump_state(wf, loaded.ids.counter)
-    data = wf.data if wf.is_completed() else _case_data(wf)
-    status, outcome_name, closed_at = _status(wf, loaded.definition, case.status)
-    version = (expected_version if expected_version is not None else case.version)
+    status, outcome_name = _status(wf, loaded.definition, after)
+    version = expected_version if expected_version is not None else case.version
     seq = case.last_seq + 1
     data_json = canonical_json(outcome.data)
     h = event_hash(case.last_hash, case.number, seq, now, outcome.actor, outcome.event_kind, outcome.task_id,
                    outcome.task_spec, data_json, case.spec_hash)
-    values: dict[str, Any] = dict(state=state, version=version + 1, last_seq=seq, last_hash=h, updated_at=now,
-                                  status=status, department_code=data.get("department") or case.department_code)
-    if outcome_name:
-        values.update(outcome=outcome_name, closed_at=closed_at and now)
-    result = session.execute(update(Case).where(Case.id == case.id, Case.version == version).values(**values))
-    if result.rowcount != 1:
+    updated = w.run(UPDATE_CASE, {
+        "state": state, "new_version": version + 1, "seq": seq, "hash": h, "now": w.time(now), "status": status,
+        "department": after.data.get("department") or case.department_code, "outcome": outcome_name,
+        "closed_at": w.time(now) if outcome_name else None, "id": case.id, "version": version})
+    if updated != 1:
         raise Conflict("the case was changed by someone else; reload and try again")
-    session.execute(insert(Event).values(
-        case_id=case.id, seq=seq, at=now, actor=outcome.actor, kind=outcome.event_kind, task_id=outcome.task_id,
-        task_spec=outcome.task_spec, data=data_json, spec_hash=case.spec_hash, prev_hash=case.last_hash, hash=h))
-    _project_tasks(session, ctx, loaded, data, now)
-    _write_deadlines(session, case.id, wf)
-    for message in outcome.data.get("outbox", []):
-        session.execute(insert(Outbox).values(case_id=case.id, kind=message["kind"],
-                                              payload=canonical_json({**message, "case": case.number}),
-                                              created_at=now, attempts=0, next_attempt_at=now))
+    w.run(INSERT_EVENT, {"case_id": case.id, "seq": seq, "at": w.time(now), "actor": outcome.actor,
+                         "kind": outcome.event_kind, "task_id": outcome.task_id, "task_spec": outcome.task_spec,
+                         "data": data_json, "spec_hash": case.spec_hash, "prev_hash": case.last_hash, "hash": h})
+    _project_tasks(session, ctx, w, loaded, after, now)
+    if after.timers != loaded.before.timers:
+        w.run(DELETE_DEADLINES, {"case_id": case.id})
+        w.many(INSERT_DEADLINE, ({"case_id": case.id, "task_id": tid, "name": name, "due_at": w.time(due)}
+                                 for tid, (name, due) in after.timers.items()))
+    w.many(INSERT_OUTBOX, ({"case_id": case.id, "kind": m["kind"], "created_at": w.time(now),
+                            "payload": canonical_json({**m, "case": case.number})}
+                           for m in outcome.data.get("outbox", [])))
     LIVE.put(loaded.cache_key, version + 1, h, wf, loaded.ids.counter)
     return {"case_id": case.id, "number": case.number, "version": version + 1, "status": status, "seq": seq}
 
 
-def _case_data(wf: BpmnWorkflow) -> dict[str, Any]:
-    """The freshest task data: that of the most recently changed live task."""
-    tasks = wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-    if not tasks:
-        return wf.last_task.data if wf.last_task else {}
-    return max(tasks, key=lambda t: t.last_state_change).data
-
-
-def _status(wf: BpmnWorkflow, definition: definitions.LoadedDefinition, current: str):
+def _status(wf: BpmnWorkflow, definition: definitions.LoadedDefinition, snap: _Snapshot) -> tuple[str, str | None]:
     if not wf.is_completed():
-        waiting_resume = any(t.task_spec.bpmn_id == "resume" for t in wf.get_tasks(state=TaskState.READY))
-        return ("suspended" if waiting_resume else "open"), None, False
+        return ("suspended" if snap.suspended else "open"), None
     for task in wf.get_tasks(state=TaskState.COMPLETED):
         outcome = definition.outcomes.get(task.task_spec.bpmn_id)
         if outcome:
             status = {"closed": "closed", "self_handled": "closed", "voided": "voided", "invalid": "invalid"}
-            return status.get(outcome, "closed"), outcome, True
-    return "closed", "completed", True
+            return status.get(outcome, "closed"), outcome
+    return "closed", "completed"
 
 
-def _ready_user_tasks(wf: BpmnWorkflow):
-    return [t for t in wf.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, UserTask)]
-
-
-def _project_tasks(session: Session, ctx: EngineContext, loaded: _Loaded, data: dict[str, Any],
+def _project_tasks(session: Session, ctx: EngineContext, w: Writer, loaded: _Loaded, after: _Snapshot,
                    now: datetime) -> None:
-    """Rewrite the case's task rows as a diff: rows of finished tasks go, new READY tasks come."""
+    """Keep the case's task rows equal to its READY user tasks: a diff, in memory."""
     case = loaded.case
-    ready = {str(t.id): t for t in _ready_user_tasks(loaded.workflow)}
-    existing = set(session.scalars(select(TaskRow.id).where(TaskRow.case_id == case.id)))
-    gone = existing - ready.keys()
-    if gone:
-        session.execute(delete(TaskRow).where(TaskRow.id.in_(gone)))
-    new = [ready[i] for i in ready.keys() - existing]
+    before = loaded.before.ready
+    w.many(DELETE_TASK, ({"id": tid} for tid in before.keys() - after.ready.keys()))
+    new = [after.ready[tid] for tid in after.ready.keys() - before.keys()]
     if not new:
         return
     deadlines: Deadlines | None = None
     rows = []
-    for task in new:
+    for task in sorted(new, key=lambda t: t.task_spec.bpmn_id):
         info = loaded.definition.user_tasks[task.task_spec.bpmn_id]
         tdata = task.data
         department = tdata.get("department") if info.lane in definitions.DEPARTMENT_LANES else None
@@ -269,36 +314,16 @@ def _project_tasks(session: Session, ctx: EngineContext, loaded: _Loaded, data: 
             warn_at, due_at = deadlines.step(float(tdata["step_hours"]))
         else:
             warn_at = due_at = None
-        rows.append(dict(id=str(task.id), case_id=case.id, spec_id=info.spec_id, name=info.name, role=info.role,
-                         department_code=department, district_code=case.district_code,
-                         class_code=case.class_code, source=case.source, assignee=None, created_at=now,
-                         warn_at=warn_at, due_at=due_at, status="ready"))
-    session.execute(insert(TaskRow), rows)
-
-
-def _write_deadlines(session: Session, case_id: int, wf: BpmnWorkflow) -> None:
-    session.execute(delete(Deadline).where(Deadline.case_id == case_id))
-    rows = []
-    for task in wf.get_tasks(state=TaskState.WAITING):
-        event_def = getattr(task.task_spec, "event_definition", None)
-        if not isinstance(event_def, TimerEventDefinition):
-            continue
-        value = task._get_internal_data("event_value")
-        if isinstance(value, dict):  # cycle timers keep {"next": …}
-            value = value.get("next")
-        if not value:
-            continue
-        due = TimerEventDefinition.get_datetime(value)
-        rows.append(dict(case_id=case_id, task_id=str(task.id), name=task.task_spec.bpmn_id, due_at=due))
-    if rows:
-        session.execute(insert(Deadline), rows)
+        rows.append({"id": str(task.id), "case_id": case.id, "spec_id": info.spec_id, "name": info.name,
+                     "role": info.role, "department_code": department, "district_code": case.district_code,
+                     "class_code": case.class_code, "source": case.source, "created_at": w.time(now),
+                     "warn_at": w.time(warn_at), "due_at": w.time(due_at)})
+    w.many(INSERT_TASK, rows)
 
 
 def _locked_case(session: Session, case_id: int):
     """Read the case; on PostgreSQL lock its row so concurrent commands queue instead of failing late."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
-    return _select_case(session, case_id)
+    return _select_case(session, case_id, lock=True)
 
 
 def _sqlite_conflict(exc: OperationalError) -> Conflict:
@@ -401,7 +426,7 @@ def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], act
     if r["photos"]:
         _attach(session, case_id, r["photos"], actor)
     row = _select_case(session, case_id)
-    loaded = _Loaded(row, definition, wf, ids, (_db_key(session), case_id))
+    loaded = _Loaded(row, definition, wf, ids, (_db_key(session), case_id), _snapshot(wf))
 
     def apply(workflow: BpmnWorkflow) -> _Outcome:
         _start(workflow, initial)
@@ -440,8 +465,8 @@ def _attach(session: Session, case_id: int, tokens: list[str], actor: Actor) -> 
         raise ValidationError("some photos are unknown, already used, or uploaded by someone else; upload again")
 
 
-def _task_row(session: Session, task_id: str) -> TaskRow:
-    row = session.get(TaskRow, task_id)
+def _task_row(session: Session, task_id: str):
+    row = Writer(session).one(SELECT_TASK, {"id": task_id})
     if row is None:
         raise Conflict(f"task {task_id} is no longer open (it was completed or the case moved on)")
     return row
@@ -462,6 +487,7 @@ def check_permission(actor: Actor, row: TaskRow) -> None:
 def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> dict[str, Any]:
     row = _task_row(session, task_id)
     check_permission(actor, row)
+    _locked_case(session, row.case_id)  # lock order: case first, like every other command
     result = session.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.assignee.is_(None))
                              .values(assignee=actor.username))
     if result.rowcount != 1 and row.assignee != actor.username:
@@ -474,6 +500,7 @@ def release(session: Session, ctx: EngineContext, task_id: str, actor: Actor) ->
     row = _task_row(session, task_id)
     if row.assignee != actor.username:
         raise Forbidden(f"task {row.name} is not claimed by you")
+    _locked_case(session, row.case_id)
     session.execute(update(TaskRow).where(TaskRow.id == task_id).values(assignee=None))
     _append_audit(session, ctx, row.case_id, actor, "release", row)
     return {"task_id": task_id, "assignee": None}
@@ -522,7 +549,8 @@ def complete_task(session: Session, ctx: EngineContext, task_id: str, actor: Act
             raise Conflict("the case changed since you opened it; reload to see the new state")
         loaded = _load(session, case)
         info = loaded.definition.user_tasks[row.spec_id]
-        clean = validate_form(info.form, data or {}, form_options(session, row.spec_id))
+        options = form_options(session, row.spec_id) if any(f.values_key for f in info.form.fields) else {}
+        clean = validate_form(info.form, data or {}, options)
         photos = [tok for f in info.form.fields if f.type == "filepicker" for tok in clean.get(f.key) or []]
         if photos:
             _attach(session, case.id, photos, actor)
@@ -546,7 +574,6 @@ def fire_timers(session: Session, ctx: EngineContext, case_id: int) -> dict[str,
     """Fire the case's timers that are due on ``ctx.clock``; None when nothing was due."""
     case = _locked_case(session, case_id)
     loaded = _load(session, case)
-    before = {str(t.id) for t in loaded.workflow.get_tasks(state=TaskState.WAITING)}
 
     def apply(workflow: BpmnWorkflow) -> _Outcome:
         workflow.refresh_timers()
@@ -554,16 +581,16 @@ def fire_timers(session: Session, ctx: EngineContext, case_id: int) -> dict[str,
 
     try:
         outcome = _run(session, ctx, loaded, apply)
+        fired = sorted(loaded.before.timers.keys() - _snapshot(loaded.workflow).timers.keys())
+        if not fired:
+            # Nothing was due (or another scheduler fired it first): leave the case untouched.
+            LIVE.get(loaded.cache_key, -1, "")
+            return None
+        outcome.data["fired"] = fired
+        return _save(session, ctx, loaded, outcome, case.version)
     except BaseException:
         LIVE.get(loaded.cache_key, -1, "")
         raise
-    after = {str(t.id) for t in loaded.workflow.get_tasks(state=TaskState.WAITING)}
-    if before == after:
-        # Nothing fired (not yet due, or already fired by another scheduler): leave the case untouched.
-        LIVE.get(loaded.cache_key, -1, "")
-        return None
-    outcome.data["fired"] = sorted(before - after)
-    return _save(session, ctx, loaded, outcome, case.version)
 
 
 def supervise(session: Session, ctx: EngineContext, case_id: int, actor: Actor, level: str,

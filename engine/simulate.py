@@ -284,7 +284,7 @@ class Simulator:
         except ImportError:
             tick = None
         if tick is not None:
-            tick(self.factory, self.ctx)
+            tick(self.factory, self.ctx, sender=lambda _kind, _payload: None)
         else:
             for case_id in due:
                 with transaction(self.factory) as s:
