@@ -42,19 +42,6 @@ def app(city, clock):
     app.extensions["citycase"].engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_specs():
-    yield
-    # SpiffWorkflow 3.2.0's BpmnStartTask.trigger_wf wires a triggered event subprocess (the
-    # supervision order) into the shared, cached spec, and every later case of that spec then
-    # waits for it at the end. Until the engine guards against that, drop the cached specs so
-    # this module's supervision orders do not leak into other tests.
-    from engine import definitions, runtime
-
-    definitions.clear_cache()
-    runtime.LIVE.clear()
-
-
 @cache
 def spec() -> dict[str, Any]:
     return yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
