@@ -196,3 +196,27 @@ def test_a_bad_photo_with_the_form_is_a_field_error(sqlite_city, clock):
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "保留这段文字" in page and "JPEG" in page
+
+
+def test_conflict_in_the_race_window_keeps_the_input(sqlite_city, clock, monkeypatch):
+    """The task is still there when the page loads it, and gone when the command runs."""
+    import web.inbox.task_form as task_form
+    from engine.errors import Conflict
+
+    case = supervisor_case(sqlite_city, clock)
+    accept = task(sqlite_city, case["case_id"], "accept")
+    driver = CaseDriver(sqlite_city, EngineContext(clock))
+    driver.case_id = case["case_id"]
+
+    def faster_colleague(*args, **kwargs):
+        driver.do("accept", {"decision": "file"})
+        raise Conflict("task is no longer open")
+
+    monkeypatch.setattr(task_form, "complete_task", faster_colleague)
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "acceptor1")
+    html = client.get(f"/tasks/{accept.id}").get_data(as_text=True)
+    response = client.post(f"/tasks/{accept.id}", data={"decision": "void", "note": "竞态备注",
+                                                        "expected_version": _version(html)})
+    assert response.status_code == 409
+    assert "竞态备注" in response.get_data(as_text=True)

@@ -164,7 +164,7 @@ def _render(row: Any, case: Case, form: FormSpec, values: dict[str, Any], errors
         photos=case_photos(session, case.id), stage=upload_stage(row.spec_id)), status
 
 
-def _defaults(form: FormSpec, case: Case, row: TaskRow, options: dict[str, list[Any]]) -> dict[str, Any]:
+def _defaults(form: FormSpec, case: Case, row: Any, options: dict[str, list[Any]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for f in form.fields:
         if f.default is not None:
@@ -190,12 +190,14 @@ def task_form(task_id: str):
         raise NotFound(_("This task is no longer open: it was completed or the case moved on."))
     check_permission(actor, row)
     case = session.get(Case, row.case_id)
+    row = _GhostRow(row.id, row.spec_id, row.name, row.assignee, row.warn_at, row.due_at)  # survives rollbacks
     definition = definitions.load(session, case.definition_id)
     form = definition.user_tasks[row.spec_id].form
     if request.method == "GET":
         options = form_options(session, row.spec_id)
         return _render(row, case, form, _defaults(form, case, row, options), {}, case.version)
 
+    done_message = _("Task “%(name)s” of case %(number)s completed.", name=row.name, number=case.number)
     data, upload_errors = submitted_data(form, actor.username, upload_stage(row.spec_id))
     try:
         expected = int(request.form.get("expected_version", ""))
@@ -214,7 +216,7 @@ def task_form(task_id: str):
     except Conflict:
         rollback()
         return _render(row, case, form, data, {}, case.version, conflict=True, status=409)
-    flash(_("Task “%(name)s” of case %(number)s completed.", name=row.name, number=case.number), "success")
+    flash(done_message, "success")  # (row is gone now: the command removed the finished task's row)
     return redirect(url_for("inbox.inbox"))
 
 
@@ -241,9 +243,9 @@ def _conflict_without_task():
 
 
 class _GhostRow:
-    """Enough of a task row to re-render a form whose task is gone."""
+    """A plain copy of a task row: still usable after a rollback or once the task is gone."""
 
-    def __init__(self, task_id: str, spec_id: str, name: str) -> None:
+    def __init__(self, task_id: str, spec_id: str, name: str, assignee: str | None = None,
+                 warn_at: Any = None, due_at: Any = None) -> None:
         self.id, self.spec_id, self.name = task_id, spec_id, name
-        self.assignee = None
-        self.warn_at = self.due_at = None
+        self.assignee, self.warn_at, self.due_at = assignee, warn_at, due_at
