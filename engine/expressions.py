@@ -11,6 +11,7 @@ definition that tries to escape is refused with the element named, before anythi
 from __future__ import annotations
 
 import ast
+import threading
 from collections import ChainMap
 from collections.abc import Callable
 from functools import lru_cache
@@ -122,9 +123,16 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
     def __init__(self) -> None:
         super().__init__({})
         self._functions = _functions()
+        self._local = threading.local()
 
     def _evaluator(self, names) -> simpleeval.EvalWithCompoundTypes:
-        return simpleeval.EvalWithCompoundTypes(names=names, functions=self._functions)
+        # One evaluator per thread, reused: building one costs more than most evaluations.
+        evaluator = getattr(self._local, "evaluator", None)
+        if evaluator is None:
+            evaluator = simpleeval.EvalWithCompoundTypes(names={}, functions=self._functions)
+            self._local.evaluator = evaluator
+        evaluator.names = names
+        return evaluator
 
     def evaluate(self, expression, context, external_context=None):
         tree = _parsed_expression(expression)

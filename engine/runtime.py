@@ -223,7 +223,8 @@ def step_workflow(workflow: BpmnWorkflow, clock: Clock, ids: IdSequence, log: Se
     """The one way a command changes a workflow; replay calls it too, so both run identically."""
     with using_clock(clock), using_ids(ids), using_service_log(log), using_service_context(service_ctx):
         result = apply(workflow)
-        workflow.do_engine_steps()
+        # Timers that came due are noticed before the engine runs, so one pass of engine steps
+        # covers both; a timer created during this pass is evaluated when it starts waiting.
         workflow.refresh_timers()
         workflow.do_engine_steps()
     return result

@@ -8,9 +8,11 @@ and no side effect is produced twice.
 
 from __future__ import annotations
 
+import ast
 import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -54,9 +56,18 @@ def using_service_log(log: ServiceLog) -> Iterator[ServiceLog]:
         _log.reset(token)
 
 
+@lru_cache(maxsize=4096)
+def _syntax_check(expression: str) -> None:
+    ast.parse(expression)
+
+
 class CityCaseScriptEngine(PythonScriptEngine):
     def __init__(self) -> None:
         super().__init__(environment=SafeEnvironment())
+
+    def validate(self, expression):
+        # The DMN engine validates every cell on every evaluation; parse each text once.
+        _syntax_check(expression)
 
     def call_service(self, task, operation_name=None, operation_params=None, **_):  # type: ignore[override]
         from handlers import REGISTRY

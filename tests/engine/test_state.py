@@ -42,3 +42,22 @@ def test_state_round_trip_without_the_spec():
         second.run()
         restored.do_engine_steps()
         assert restored.is_completed()
+
+
+def test_fast_dump_equals_spiffworkflows_own_converters(sqlite_city, clock):
+    """dump_state builds the task dictionaries itself for speed; it must match the reference."""
+    from engine.runtime import LIVE, EngineContext, _load, _select_case
+    from engine.state import dump_state_reference
+    from tests.factories import CaseDriver
+
+    d = CaseDriver(sqlite_city, EngineContext(clock))
+    d.start()
+    d.do("verify", {"verdict": "confirmed"})
+    d.do("accept", {"decision": "file"})
+    d.do("file", {"decision": "file"})
+    d.do("dispatch", {"department": "sanitation@330191"})
+    LIVE.clear()
+    with sqlite_city.session() as s:
+        loaded = _load(s, _select_case(s, d.case_id))
+    wf = loaded.workflow
+    assert orjson.loads(dump_state(wf, 3)) == orjson.loads(dump_state_reference(wf, 3))
