@@ -1,13 +1,13 @@
-# citycase — every target creates its own virtual environment first.
-PY ?= python3.11
+# citycase — every target creates its own virtual environment first (Python 3.11).
+PY ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test demo bench lint serve clean frontend
+.PHONY: install frontend test demo bench lint serve clean
 
 $(STAMP): pyproject.toml
-	@command -v $(PY) >/dev/null 2>&1 || { echo "need $(PY) on PATH (or run: make PY=python3 …)"; exit 1; }
+	@$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "citycase needs Python 3.11 (set PY=…)"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Translations (.po → .mo) and Leaflet from the npm registry; built files are never committed.
 frontend: $(STAMP)
 	$(BIN)/python -m web.assets
 
@@ -29,7 +30,16 @@ demo: install frontend
 	$(BIN)/citycase seed demo --if-empty
 	$(BIN)/citycase deploy bpmn/
 	$(BIN)/citycase demo-cases --if-empty
+	@echo ""
+	@echo "Demo accounts (password demo1234, demo data only):"
+	@echo "  supervisor1 (监督员)  acceptor1 (受理员)  shiftleader1 (值班长)  dispatcher1 (派遣员)"
+	@echo "  handler_sanitation_330191 (专业部门)  leader_sanitation_330191 (领导)  leader1 (city leader)"
+	@echo "  auditor1  designer1  admin1      — public reporting: http://127.0.0.1:5000/report/public"
+	@echo ""
 	$(BIN)/citycase serve --host 127.0.0.1 --port 5000
+
+serve: install
+	$(BIN)/citycase serve
 
 bench: install
 	$(BIN)/citycase bench --json > /dev/null

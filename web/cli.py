@@ -7,11 +7,9 @@ from engine.cli import cli, register_all
 
 def main() -> None:
     register_all()
-    try:
-        import web.commands  # noqa: F401  (serve, apikey)
-    except ModuleNotFoundError as exc:
-        if exc.name != "web.commands":
-            raise
+    import bench.cli  # noqa: F401  (bench)
+    import web.commands  # noqa: F401  (serve, apikey)
+
     cli()
 
 
