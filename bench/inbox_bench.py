@@ -1,0 +1,178 @@
+"""Section 2 — the inbox: first-page latency of every role's queue at 100,000 and 1,000,000 cases.
+
+Rows are bulk-loaded by ``bench.loader`` (not run through the engine): 100,000 open cases with
+one open task each (the design's 100,000 open tasks), timed, then 900,000 closed cases of past
+years added, timed again. Each query is ``web.inbox.queries.inbox_query`` — the function behind
+the inbox page (a per-light count plus the first page of 50, joined with case and class rows) —
+or, while that module is missing, an equivalent page query on task ⋈ case_record. Parameters
+rotate over districts and departments so that not one cached page is timed; each query runs
+``REPEAT`` times after ``WARM`` untimed runs, in a session of its own like a request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.common import START, Scratch, log, missing_module, percentile
+from bench.report import Results
+
+TARGET = "<= 20"
+DISTRICTS = ("330191", "330192", "330193")
+
+
+def queries(handler_departments: list[str]) -> list[tuple[str, Callable[[int], dict[str, Any]]]]:
+    """(label, params for iteration i): every role's typical first page."""
+    sanitation = [d for d in handler_departments if d.startswith("sanitation@")] or handler_departments[:3]
+
+    def dept(i: int) -> str:
+        return sanitation[i % len(sanitation)]
+
+    def user(d: str) -> str:
+        return "handler_" + d.replace("@", "_")
+
+    return [
+        ("supervisor (district)", lambda i: dict(role="supervisor", tab="group", district_code=DISTRICTS[i % 3])),
+        ("supervisor (district) red", lambda i: dict(role="supervisor", tab="group", district_code=DISTRICTS[i % 3],
+                                                     light="red")),
+        ("acceptor", lambda i: dict(role="acceptor", tab="group")),
+        ("shift leader", lambda i: dict(role="shift_leader", tab="group")),
+        ("dispatcher", lambda i: dict(role="dispatcher", tab="group")),
+        ("dispatcher yellow", lambda i: dict(role="dispatcher", tab="group", light="yellow")),
+        ("handler (department)", lambda i: dict(role="handler", tab="group", department_code=dept(i))),
+        ("handler (department) red", lambda i: dict(role="handler", tab="group", department_code=dept(i),
+                                                    light="red")),
+        ("handler my tasks", lambda i: dict(role="handler", tab="mine", department_code=dept(i),
+                                            username=user(dept(i)))),
+        ("leader (department)", lambda i: dict(role="leader", tab="group", department_code=dept(i))),
+    ]
+
+
+def _query_function(results: Results) -> Callable[..., Any]:
+    try:
+        from web.inbox.queries import inbox_query
+    except ModuleNotFoundError as exc:
+        if not missing_module(exc, "web.inbox.queries"):
+            raise
+        results.note("web.inbox.queries is not there yet: timed an equivalent page query on task ⋈ case_record "
+                     "(role + department/district + light, ORDER BY due_at, id LIMIT 50)")
+        return _equivalent_query
+
+    def call(session, **params):
+        params.setdefault("username", "bench")
+        return inbox_query(session, now=START, **params)
+
+    return call
+
+
+def _equivalent_query(session, role: str, tab: str = "group", department_code: str | None = None,
+                      district_code: str | None = None, light: str | None = None, username: str = "bench"):
+    from sqlalchemy import and_, select
+
+    from engine.models import Case, TaskRow
+
+    where: list[Any] = []
+    if tab == "mine":
+        where.append(TaskRow.assignee == username)
+    else:
+        where += [TaskRow.role == role, TaskRow.assignee.is_(None)]
+        if department_code:
+            where.append(TaskRow.department_code == department_code)
+        if district_code:
+            where.append(TaskRow.district_code == district_code)
+    if light == "red":
+        where.append(TaskRow.due_at <= START)
+    elif light == "yellow":
+        where.append(and_(TaskRow.warn_at <= START, TaskRow.due_at > START))
+    stmt = (select(TaskRow.id, TaskRow.spec_id, TaskRow.name, TaskRow.due_at, TaskRow.warn_at, Case.number,
+                   Case.address, Case.class_code).join(Case, Case.id == TaskRow.case_id).where(*where)
+            .order_by(TaskRow.due_at, TaskRow.id).limit(50))
+    return session.execute(stmt).all()
+
+
+def measure(url: str, handler_departments: list[str], fn: Callable[..., Any], repeat: int,
+            warm: int = 5) -> dict[str, list[float]]:
+    from engine.db import make_engine, session_factory
+
+    engine = make_engine(url)
+    factory = session_factory(engine)
+    timings: dict[str, list[float]] = {}
+    try:
+        for label, params in queries(handler_departments):
+            for i in range(warm):
+                with factory() as s:
+                    fn(s, **params(i))
+            samples = []
+            for i in range(repeat):
+                p = params(i)
+                with factory() as s:
+                    t0 = time.perf_counter()
+                    fn(s, **p)
+                    samples.append(time.perf_counter() - t0)
+            timings[label] = samples
+    finally:
+        engine.dispose()
+    return timings
+
+
+def run(results: Results, scratch: Scratch, quick: bool, sizes: list[int] | None = None,
+        repeat: int | None = None) -> None:
+    from bench import loader
+
+    try:
+        import engine.models  # noqa: F401
+    except ModuleNotFoundError as exc:
+        results.note(f"skipped: engine.models is not importable ({exc})")
+        return
+    fn = _query_function(results)
+    sizes = sizes or ([10_000] if quick else [100_000, 1_000_000])
+    repeat = repeat or (30 if quick else 100)
+    open_tasks = min(100_000, sizes[0])
+    results.note(f"rows bulk-loaded, not run through the engine (bench/loader.py): {open_tasks:,} open cases with "
+                 f"one open task each, the rest closed cases of past years; each query = one inbox page "
+                 f"(per-light counts + first 50 rows), {repeat} runs after 5 warm-up runs, parameters rotating")
+    base = results.section
+    for backend in scratch.backends():
+        name = "SQLite" if backend == "sqlite" else "PostgreSQL"
+        url = scratch.city(backend)
+        from engine.db import make_engine, session_factory
+
+        engine = make_engine(url)
+        with session_factory(engine)() as s:
+            city = loader.read_city(s)
+        engine.dispose()
+        loaded = 0
+        first_id = loader.next_case_id(url)
+        try:
+            for size in sizes:
+                with_tasks = loaded == 0
+                count = (open_tasks if with_tasks else size - loaded)
+                log(f"inbox: bulk-loading {count:,} {'open' if with_tasks else 'closed'} cases into {name}")
+                stats = loader.load(url, city, first_id + loaded, count, with_tasks, seed=11 + loaded)
+                loaded += count
+                if with_tasks and size > loaded:
+                    more = size - loaded
+                    log(f"inbox: bulk-loading {more:,} closed cases into {name}")
+                    extra = loader.load(url, city, first_id + loaded, more, False, seed=11 + loaded)
+                    loaded += more
+                    stats["seconds"] += extra["seconds"]
+                    stats["cases"] += more
+                results.section = f"{base} — {name}, {loaded:,} cases, {open_tasks:,} open tasks"
+                results.add("bulk load (rows/s, not the engine)", stats["cases"] / stats["seconds"], "cases/s")
+                log(f"inbox: timing {name} at {loaded:,} cases")
+                timings = measure(url, city.handler_departments, fn, repeat)
+                worst = []
+                for label, samples in timings.items():
+                    ms = [s * 1000 for s in samples]
+                    results.add(f"{label} p50", percentile(ms, 50), "ms")
+                    results.add(f"{label} p95", percentile(ms, 95), "ms", TARGET)
+                    results.add(f"{label} p99", percentile(ms, 99), "ms")
+                    worst.append((percentile(ms, 95), label))
+                top = max(worst)
+                log(f"inbox: {name} {loaded:,} cases: slowest p95 {top[0]:.1f} ms ({top[1]})")
+        finally:
+            results.section = base
+            scratch.drop(url)
+    if quick:
+        results.note("quick mode: one small table only; the target is for 1,000,000 cases")
