@@ -25,7 +25,8 @@ from engine.history import check_chain
 from engine.ids import IdSequence
 from engine.models import Case, Event
 from engine.runtime import _complete, _message, _start, step_workflow
-from engine.services import SCRIPT_ENGINE, ServiceLog
+from engine.servicelog import ServiceLog
+from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state
 from handlers.context import ServiceContext
 

@@ -9,11 +9,7 @@ and no side effect is produced twice.
 from __future__ import annotations
 
 import ast
-import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any
 
 import orjson
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -21,39 +17,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
 from engine.expressions import SafeEnvironment
-
-
-class ServiceLog:
-    """Records service results during a command, or replays recorded ones."""
-
-    def __init__(self, recorded: list[dict[str, Any]] | None = None) -> None:
-        self.replaying = recorded is not None
-        self.calls: list[dict[str, Any]] = list(recorded or [])
-        self._next = 0
-
-    def record(self, operation: str, result: Any) -> None:
-        self.calls.append({"op": operation, "result": result})
-
-    def replay(self, operation: str) -> Any:
-        if self._next >= len(self.calls):
-            raise RuntimeError(f"replay diverged: no recorded result for service {operation!r}")
-        call = self.calls[self._next]
-        self._next += 1
-        if call["op"] != operation:
-            raise RuntimeError(f"replay diverged: expected service {call['op']!r}, got {operation!r}")
-        return call["result"]
-
-
-_log: contextvars.ContextVar[ServiceLog | None] = contextvars.ContextVar("citycase_service_log", default=None)
-
-
-@contextmanager
-def using_service_log(log: ServiceLog) -> Iterator[ServiceLog]:
-    token = _log.set(log)
-    try:
-        yield log
-    finally:
-        _log.reset(token)
+from engine.servicelog import current_log
 
 
 @lru_cache(maxsize=4096)
@@ -72,7 +36,7 @@ class CityCaseScriptEngine(PythonScriptEngine):
     def call_service(self, task, operation_name=None, operation_params=None, **_):  # type: ignore[override]
         from handlers import REGISTRY
 
-        log = _log.get()
+        log = current_log()
         if log is None:
             raise WorkflowTaskException("service tasks run only inside an engine command", task=task)
         if log.replaying:

@@ -17,24 +17,39 @@ class HandlerSpec:
     name: str
     func: Callable[..., Any]
     in_expressions: bool  # may be called from gateway conditions / DMN cells / scripts
+    recorded: bool = False  # result depends on the world (clock, calendar): recorded for replay
 
 
 REGISTRY: dict[str, HandlerSpec] = {}
 
 
-def handler(name: str, *, in_expressions: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def handler(name: str, *, in_expressions: bool = False,
+            recorded: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise ValueError(f"handler {name!r} registered twice")
-        REGISTRY[name] = HandlerSpec(name, func, in_expressions)
+        REGISTRY[name] = HandlerSpec(name, func, in_expressions, recorded)
         return func
 
     return register
 
 
 def expression_functions() -> dict[str, Callable[..., Any]]:
+    from engine.servicelog import recorded_call
+
     load_all()
-    return {name: spec.func for name, spec in REGISTRY.items() if spec.in_expressions}
+    functions: dict[str, Callable[..., Any]] = {}
+    for name, spec in REGISTRY.items():
+        if not spec.in_expressions:
+            continue
+        if spec.recorded:
+            def call(*args: Any, _name: str = name, _func: Callable[..., Any] = spec.func, **kwargs: Any) -> Any:
+                return recorded_call(_name, _func, *args, **kwargs)
+
+            functions[name] = call
+        else:
+            functions[name] = spec.func
+    return functions
 
 
 def load_all() -> None:

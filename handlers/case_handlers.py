@@ -13,6 +13,15 @@ def is_blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+@handler("step_deadline", in_expressions=True, recorded=True)
+def step_deadline(hours: float) -> dict[str, str]:
+    """Warning (80 %) and due instants of a step limited to ``hours`` working hours from now.
+
+    Timer expressions call it when a step starts; its result is recorded for replay."""
+    warn_at, due_at = service_context().deadlines.step(float(hours))
+    return {"warn_at": warn_at.isoformat(), "due_at": due_at.isoformat()}
+
+
 @handler("start_deadline")
 def start_deadline(limit: float, unit: str) -> dict[str, Any]:
     """A step's deadline from now: ``limit`` in ``unit`` (minute, workhour, workday) of working time."""

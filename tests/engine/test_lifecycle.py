@@ -364,3 +364,28 @@ def test_a_component_id_fills_class_and_location(drive, city):
     case = drive.case()
     assert (case.class_code, case.grid_code, case.component_id) == (component.class_code, component.grid_code,
                                                                      component.id)
+
+
+def test_every_timed_step_warns_at_80_percent_and_marks_overdue_once(drive, city, ctx, clock):
+    from engine.calendar import get_calendar
+    from engine.runtime import fire_timers
+
+    drive.start()
+    with city.session() as s:
+        verify = task_of(s, drive.case_id, "verify")
+        cal = get_calendar(s, ctx.timezone, ctx.work_windows)
+    limit = cal.working_time_between(verify.created_at, verify.due_at, "workhour")
+    assert limit == 2  # time_limits.dmn: step_hours of a normal class
+    assert cal.working_time_between(verify.created_at, verify.warn_at, "workhour") == pytest.approx(1.6)
+    for instant in (verify.warn_at, verify.due_at):
+        clock.set(instant + timedelta(seconds=1))
+        with city.session() as s:
+            assert fire_timers(s, ctx, drive.case_id) is not None
+        with city.session() as s:
+            assert fire_timers(s, ctx, drive.case_id) is None
+    with city.session() as s:
+        kinds = sorted(s.scalars(select(Outbox.kind).where(Outbox.case_id == drive.case_id)))
+    assert kinds == ["step_overdue", "step_warning"]
+    assert drive.tasks() == ["verify"]  # the marks do not interrupt the step
+    drive.do("verify", {"verdict": "confirmed"})
+    _assert_verified(city)

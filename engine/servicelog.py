@@ -1,0 +1,59 @@
+"""Recording of calls whose results depend on the world (calendar, clock): replay feeds them back.
+
+Service tasks and the few expression functions marked ``recorded`` (deadline instants used by
+timer expressions) append their results here during a command; the list is stored in the
+command's history event. On replay the same calls, in the same order, get the recorded results.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class ServiceLog:
+    def __init__(self, recorded: list[dict[str, Any]] | None = None) -> None:
+        self.replaying = recorded is not None
+        self.calls: list[dict[str, Any]] = list(recorded or [])
+        self._next = 0
+
+    def record(self, operation: str, result: Any) -> None:
+        self.calls.append({"op": operation, "result": result})
+
+    def replay(self, operation: str) -> Any:
+        if self._next >= len(self.calls):
+            raise RuntimeError(f"replay diverged: no recorded result for {operation!r}")
+        call = self.calls[self._next]
+        self._next += 1
+        if call["op"] != operation:
+            raise RuntimeError(f"replay diverged: expected {call['op']!r}, got {operation!r}")
+        return call["result"]
+
+
+_log: contextvars.ContextVar[ServiceLog | None] = contextvars.ContextVar("citycase_service_log", default=None)
+
+
+def current_log() -> ServiceLog | None:
+    return _log.get()
+
+
+@contextmanager
+def using_service_log(log: ServiceLog) -> Iterator[ServiceLog]:
+    token = _log.set(log)
+    try:
+        yield log
+    finally:
+        _log.reset(token)
+
+
+def recorded_call(name: str, func, *args: Any, **kwargs: Any) -> Any:
+    log = _log.get()
+    if log is None:
+        return func(*args, **kwargs)
+    if log.replaying:
+        return log.replay(name)
+    result = func(*args, **kwargs)
+    log.record(name, result)
+    return result
