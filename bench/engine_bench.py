@@ -160,7 +160,8 @@ class MemoryRun:
         from engine.clock import using_clock
         from engine.deadlines import Deadlines
         from engine.ids import IdSequence, using_ids
-        from engine.services import SCRIPT_ENGINE, ServiceLog, using_service_log
+        from engine.servicelog import ServiceLog, using_service_log
+        from engine.services import SCRIPT_ENGINE
         from handlers.context import ServiceContext, using_service_context
 
         spiff_patches.apply()

@@ -48,7 +48,8 @@ from engine.forms import validate as validate_form
 from engine.history import GENESIS, canonical_json, event_hash
 from engine.ids import IdSequence, using_ids
 from engine.models import Case, Counter, Department, Event, ProblemClass, TaskRow
-from engine.services import SCRIPT_ENGINE, ServiceLog, using_service_log
+from engine.servicelog import ServiceLog, using_service_log
+from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state, load_state
 from handlers.context import ServiceContext, using_service_context
 
@@ -639,3 +640,21 @@ def task_data(session: Session, task_id: str) -> dict[str, Any]:
     data = dict(task.data) if task is not None else {}
     LIVE.put(loaded.cache_key, case.version, case.last_hash, loaded.workflow, loaded.ids.counter)
     return data
+
+
+def rate_case(session: Session, ctx: EngineContext, case_id: int, rating: int, note: str = "") -> dict[str, Any]:
+    """The reporter's rating of a closed case (1–5 and a comment), kept on the case and in its history."""
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError("the rating must be 1 to 5", {"rating": "1–5"})
+    if len(note or "") > 1000:
+        raise ValidationError("the comment may have at most 1000 characters", {"note": "≤ 1000"})
+    case = _locked_case(session, case_id)
+    if case.status != "closed":
+        raise Conflict(f"case {case.number} is {case.status}; it can be rated once closed")
+    result = session.execute(update(Case).where(Case.id == case_id, Case.rating.is_(None))
+                             .values(rating=rating, rating_note=(note or "").strip() or None))
+    if result.rowcount != 1:
+        raise Conflict(f"case {case.number} has already been rated")
+    _append_audit(session, ctx, case_id, Actor("reporter", "citizen"), "rating", None,
+                  {"rating": rating, "note": (note or "").strip()})
+    return {"case_id": case_id, "rating": rating}

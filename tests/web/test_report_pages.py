@@ -137,6 +137,14 @@ def test_public_report_follow_and_rate(sqlite_city, clock):
     assert "★★★★☆" in text and "rate-form" not in text
     citizen.post(path + "/rate", data={"rating": "1"})
     assert _case(sqlite_city, number).rating == 4  # once only
+    with sqlite_city.session() as s:
+        from engine.models import Event
+
+        kinds = [e.kind for e in s.query(Event).filter(Event.case_id == case.id).order_by(Event.seq)]
+        assert kinds[-1] == "rating"  # the rating is part of the case's history
+        from engine.audit import verify_all
+
+        assert verify_all(s)[1] == []
 
 
 def test_follow_with_a_bad_token_is_404(sqlite_city, clock):

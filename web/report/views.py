@@ -8,12 +8,12 @@ from typing import Any
 import orjson
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from engine.db import transaction
-from engine.errors import CityCaseError, NotFound, ValidationError
+from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
 from engine.models import Case, Event, GridCell
-from engine.runtime import Actor, start_case
+from engine.runtime import Actor, rate_case, start_case
 from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
 from web.cases.display import pick
@@ -249,8 +249,11 @@ def rate(token: str):
     if not 1 <= rating <= 5 or len(note) > 1000:
         flash(_("Choose 1 to 5 stars; the comment may have at most 1000 characters."), "error")
         return redirect(url_for("report.follow", token=token))
-    # No engine command records ratings yet: only the case's rating columns are written.
-    get_session().execute(update(Case).where(Case.id == case.id, Case.rating.is_(None))
-                          .values(rating=rating, rating_note=note or None))
+    try:
+        rate_case(get_session(), engine_context(), case.id, rating, note)
+    except Conflict:
+        rollback()
+        flash(_("This case has already been rated. Thank you!"), "info")
+        return redirect(url_for("report.follow", token=token))
     flash(_("Thank you for your rating!"), "success")
     return redirect(url_for("report.follow", token=token))
