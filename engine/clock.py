@@ -7,10 +7,10 @@ SpiffWorkflow's own timer checks (patched in ``engine.spiff_patches``) read the 
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from engine.scoped import scoped
 
 
 class Clock(Protocol):
@@ -53,10 +53,5 @@ def current_clock() -> Clock:
     return _current.get() or _SYSTEM
 
 
-@contextmanager
-def using_clock(clock: Clock) -> Iterator[Clock]:
-    token = _current.set(clock)
-    try:
-        yield clock
-    finally:
-        _current.reset(token)
+def using_clock(clock: Clock):
+    return scoped(_current, clock)

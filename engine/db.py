@@ -61,9 +61,16 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """The one place entry points commit: commit on success, roll back on any error."""
-    session = factory()
+def transaction(factory: sessionmaker[Session], *, immediate: bool = False) -> Iterator[Session]:
+    """The one place entry points commit: commit on success, roll back on any error.
+
+    ``immediate``: on SQLite the transaction takes the write lock at BEGIN (for claims, where a
+    read that sees "still due" must hold the lock the later write needs)."""
+    bind = factory.kw.get("bind")
+    if immediate and bind is not None and bind.dialect.name == "sqlite":
+        session = factory(bind=bind.execution_options(sqlite_begin="BEGIN IMMEDIATE"))
+    else:
+        session = factory()
     try:
         yield session
         session.commit()

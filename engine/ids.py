@@ -10,8 +10,8 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from engine.scoped import scoped
 
 
 class IdSequence:
@@ -33,10 +33,5 @@ def next_task_id() -> uuid.UUID | None:
     return seq.next() if seq is not None else None
 
 
-@contextmanager
-def using_ids(seq: IdSequence) -> Iterator[IdSequence]:
-    token = _current.set(seq)
-    try:
-        yield seq
-    finally:
-        _current.reset(token)
+def using_ids(seq: IdSequence):
+    return scoped(_current, seq)

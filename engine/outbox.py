@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import json
 import logging
-import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine.clock import Clock
+from engine.db import transaction
 from engine.models import Outbox
 
 log = logging.getLogger("citycase.outbox")
@@ -68,39 +67,9 @@ def get_sender(name: str) -> Sender:
 
 # --- transactions that take the write lock up front ------------------------------------------
 
-_IMMEDIATE: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-
-
-def _immediate_engine(engine: Engine) -> Engine:
-    """A view of a SQLite engine (same pool) whose every transaction starts with BEGIN IMMEDIATE.
-
-    ``engine.db`` issues BEGIN from a "begin" listener that reads the ``sqlite_begin`` execution
-    option; this view carries that option on every connection it hands out.
-    """
-    view = _IMMEDIATE.get(engine)
-    if view is None:
-        view = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
-        _IMMEDIATE[engine] = view
-    return view
-
-
-@contextmanager
-def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """Like ``engine.db.transaction``, but on SQLite the transaction takes the write lock at BEGIN.
-
-    Use it for claims: a read that sees "still due" must be made while holding the lock that
-    the later write needs. On PostgreSQL it is a plain transaction (use row locks there).
-    """
-    bind = factory.kw["bind"]
-    session = factory(bind=_immediate_engine(bind)) if bind.dialect.name == "sqlite" else factory()
-    try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def write_transaction(factory: sessionmaker[Session]):
+    """A transaction that, on SQLite, takes the write lock at BEGIN (see engine.db.transaction)."""
+    return transaction(factory, immediate=True)
 
 
 # --- delivery -----------------------------------------------------------------------------------

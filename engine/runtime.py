@@ -475,15 +475,20 @@ def _task_row(session: Session, task_id: str):
 
 
 def check_permission(actor: Actor, row: TaskRow) -> None:
-    """The lane ↔ role check and the department check, on every command."""
+    """The lane ↔ role check and the department check, on every command; a claim is the claimer's."""
+    check_visible(actor, row)
+    if row.assignee and row.assignee != actor.username:
+        raise Forbidden(f"task {row.name} is claimed by {row.assignee}")
+
+
+def check_visible(actor: Actor, row: TaskRow) -> None:
+    """Whether the actor may see the task at all: role, department and district."""
     if actor.role != row.role:
         raise Forbidden(f"task {row.name} ({row.spec_id}) is for role {row.role}, you are {actor.role}")
     if row.department_code and actor.department_code != row.department_code:
         raise Forbidden(f"task {row.name} belongs to department {row.department_code}")
     if row.role == "supervisor" and actor.district_code and actor.district_code != row.district_code:
         raise Forbidden(f"task {row.name} is in district {row.district_code}, outside your area")
-    if row.assignee and row.assignee != actor.username:
-        raise Forbidden(f"task {row.name} is claimed by {row.assignee}")
 
 
 def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> dict[str, Any]:

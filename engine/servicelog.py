@@ -8,9 +8,9 @@ command's history event. On replay the same calls, in the same order, get the re
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
+
+from engine.scoped import scoped
 
 
 class ServiceLog:
@@ -39,13 +39,8 @@ def current_log() -> ServiceLog | None:
     return _log.get()
 
 
-@contextmanager
-def using_service_log(log: ServiceLog) -> Iterator[ServiceLog]:
-    token = _log.set(log)
-    try:
-        yield log
-    finally:
-        _log.reset(token)
+def using_service_log(log: ServiceLog):
+    return scoped(_log, log)
 
 
 def recorded_call(name: str, func, *args: Any, **kwargs: Any) -> Any:

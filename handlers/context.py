@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from engine.scoped import scoped
 
 
 class DeadlineService(Protocol):
@@ -36,10 +36,5 @@ def service_context() -> ServiceContext:
     return ctx
 
 
-@contextmanager
-def using_service_context(ctx: ServiceContext) -> Iterator[ServiceContext]:
-    token = _current.set(ctx)
-    try:
-        yield ctx
-    finally:
-        _current.reset(token)
+def using_service_context(ctx: ServiceContext):
+    return scoped(_current, ctx)

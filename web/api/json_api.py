@@ -27,7 +27,16 @@ from engine import definitions
 from engine.errors import CityCaseError, Forbidden, NotFound, ValidationError
 from engine.forms import FormField
 from engine.models import Case, Event, ProblemClass, TaskRow
-from engine.runtime import Actor, claim, complete_task, form_options, release, start_case, supervise
+from engine.runtime import (
+    Actor,
+    check_visible,
+    claim,
+    complete_task,
+    form_options,
+    release,
+    start_case,
+    supervise,
+)
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.extensions import get_session, limiter, state
 from web.security import INBOX_ROLES, authenticate, engine_context, may_see_case, now, sign_in, sign_out
@@ -157,12 +166,7 @@ def _case_variables(workflow) -> dict[str, Any]:
 
 def check_task_visible(actor: Actor, row: TaskRow) -> None:
     """Seeing a task: the engine's role/department/district rules, without the claim rule."""
-    if actor.role != row.role:
-        raise Forbidden(f"task {row.name} ({row.spec_id}) is for role {row.role}, you are {actor.role}")
-    if row.department_code and actor.department_code != row.department_code:
-        raise Forbidden(f"task {row.name} belongs to department {row.department_code}")
-    if row.role == "supervisor" and actor.district_code and actor.district_code != row.district_code:
-        raise Forbidden(f"task {row.name} is in district {row.district_code}, outside your area")
+    check_visible(actor, row)
 
 
 def _case_by_number(session, number: str) -> Case:
