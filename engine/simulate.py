@@ -376,6 +376,8 @@ class Simulator:
             "missing_branches": [b for b in BRANCHES if self.branches.get(b, 0) == 0],
             "warnings": kinds.get("deadline_warning", 0),
             "overdue": kinds.get("overdue", 0),
+            "step_warnings": kinds.get("step_warning", 0),  # the other timed steps (verify … close)
+            "step_overdue": kinds.get("step_overdue", 0),
             "escalations": self.branches.get("overdue_escalation", 0),
             "supervision_orders": self.branches.get("supervision_order", 0),
             "open_tasks_at_end": open_tasks,
