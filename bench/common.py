@@ -391,13 +391,17 @@ def report_failure(results_queue, ready_queue=None) -> None:
 
 def write_transaction(factory):
     """The transaction a write command runs in: on SQLite one that takes the write lock at BEGIN
-    (``engine.outbox.write_transaction``, as the scheduler uses) so that two processes queue on the
-    lock instead of failing to upgrade a read lock; elsewhere ``engine.db.transaction``."""
+    (``engine.db.transaction(immediate=True)``, as the scheduler uses) so that two processes queue
+    on the lock instead of failing to upgrade a read lock; elsewhere a plain transaction."""
+    import inspect
+
+    from engine.db import transaction
+
+    if "immediate" in inspect.signature(transaction).parameters:
+        return transaction(factory, immediate=True)
     try:
         from engine.outbox import write_transaction as immediate
-    except (ModuleNotFoundError, ImportError):
-        from engine.db import transaction
-
+    except ImportError:
         return transaction(factory)
     return immediate(factory)
 

@@ -84,7 +84,8 @@ class Results:
             lines.append(f"{e.name:<{width}}  {_fmt(e.value):>12}  {e.unit:<10}  {e.target or '':<10}  {result}")
         missed = [e for e in self.entries if e.met is False]
         lines += ["", f"targets: {sum(1 for e in self.entries if e.met)} met, {len(missed)} missed"
-                  + (": " + ", ".join(e.name for e in missed) if missed else "")]
+                  + (":" if missed else "")]
+        lines += [f"  MISSED  {e.section} / {e.name}: {_fmt(e.value)} {e.unit} (target {e.target})" for e in missed]
         if self.notes:
             lines += ["", "notes:"] + [f"- {n}" for n in self.notes]
         lines.append(f"\n(total run time {time.time() - self.started:.0f} s)")
