@@ -23,6 +23,7 @@ import json
 import math
 import re
 import threading
+import time as time_module
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -445,7 +446,7 @@ def _next_day(d: date) -> date:
 # The counter is shared by every process using the database. Raw SQL that changes the calendar
 # table without bumping the counter needs ``invalidate_calendar_cache()`` (or a restart).
 
-_CACHE: dict[tuple[str, str, str], tuple[tuple, WorkCalendar]] = {}
+_CACHE: dict[tuple[str, str, str], tuple[tuple, WorkCalendar, float]] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -457,17 +458,25 @@ def _fingerprint(session: Session) -> tuple:
 _VERSION_SQL = text("SELECT value FROM counter WHERE name = :name")
 
 
-def get_calendar(session: Session, tz: str, default_windows: str) -> WorkCalendar:
-    """The calendar for this database, reloaded only when the table changed (see the note above)."""
+def get_calendar(session: Session, tz: str, default_windows: str, max_age: float = 0.0) -> WorkCalendar:
+    """The calendar for this database, reloaded only when the table changed (see the note above).
+
+    ``max_age``: seconds during which a cached calendar is used without asking the database
+    (engine commands pass 1 s: an admin's edit reaches running processes within a second)."""
     key = (str(session.get_bind().url), tz, default_windows)
-    fingerprint = _fingerprint(session)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
+    now = time_module.monotonic()
+    if hit is not None and max_age > 0 and now - hit[2] < max_age:
+        return hit[1]
+    fingerprint = _fingerprint(session)
     if hit is not None and hit[0] == fingerprint:
+        with _CACHE_LOCK:
+            _CACHE[key] = (fingerprint, hit[1], now)
         return hit[1]
     calendar = WorkCalendar.load(session, tz, default_windows)
     with _CACHE_LOCK:
-        _CACHE[key] = (fingerprint, calendar)
+        _CACHE[key] = (fingerprint, calendar, now)
     return calendar
 
 

@@ -33,7 +33,9 @@ def make_engine(url: str) -> Engine:
         # "BEGIN IMMEDIATE" is available to the scheduler's claim and locks behave predictably.
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction; a dead connection fails its statement
+    # and SQLAlchemy discards it. Recycle connections hourly so none outlive a server timeout.
+    return create_engine(url, pool_recycle=3600, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

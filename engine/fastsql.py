@@ -22,6 +22,13 @@ SELECT_TASK = ("SELECT id, case_id, spec_id, name, role, department_code, distri
 SELECT_CASE = ("SELECT c.id, c.number, c.definition_id, c.status, c.class_code, c.district_code, c.source, "
                "c.department_code, c.state, c.version, c.last_seq, c.last_hash, d.sha256 AS spec_hash "
                "FROM case_record c JOIN definition_version d ON d.id = c.definition_id WHERE c.id = :id")
+# The case columns keep their names (SELECT_CASE's), the task's get prefixed ones.
+SELECT_TASK_AND_CASE = (
+    "SELECT t.id AS task_id, t.spec_id, t.name AS task_name, t.role, t.department_code AS task_department, "
+    "t.district_code AS task_district, t.assignee, c.id, c.number, c.definition_id, c.status, c.class_code, "
+    "c.district_code, c.source, c.department_code, c.state, c.version, c.last_seq, c.last_hash, "
+    "d.sha256 AS spec_hash FROM task t JOIN case_record c ON c.id = t.case_id "
+    "JOIN definition_version d ON d.id = c.definition_id WHERE t.id = :id")
 UPDATE_CASE = ("UPDATE case_record SET state = :state, version = :new_version, last_seq = :seq, "
                "last_hash = :hash, updated_at = :now, status = :status, department_code = :department, "
                "outcome = COALESCE(:outcome, outcome), closed_at = COALESCE(:closed_at, closed_at) "
@@ -71,6 +78,28 @@ class Writer:
         rows = list(rows)
         if rows:
             self.conn.exec_driver_sql(_translate(sql, self.dialect), rows)
+
+    def batch(self, ops: list[tuple[str, Any]]) -> None:
+        """Run writes whose results nobody reads: one pipelined round trip on PostgreSQL.
+
+        Each op is (sql, params) or (sql, [params, …]) for executemany."""
+        ops = [(sql, p) for sql, p in ops if not (isinstance(p, list) and not p)]
+        if not ops:
+            return
+        if self.dialect != "postgresql":
+            for sql, params in ops:
+                if isinstance(params, list):
+                    self.many(sql, params)
+                else:
+                    self.run(sql, params)
+            return
+        driver = self.conn.connection.driver_connection
+        with driver.pipeline(), driver.cursor() as cur:
+            for sql, params in ops:
+                if isinstance(params, list):
+                    cur.executemany(_translate(sql, self.dialect), params)
+                else:
+                    cur.execute(_translate(sql, self.dialect), params)
 
     def select_case(self, case_id: int, lock: bool = False):
         sql = SELECT_CASE + (" FOR UPDATE OF c" if lock and self.dialect == "postgresql" else "")

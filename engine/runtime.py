@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -41,6 +42,7 @@ from engine.fastsql import (
     INSERT_OUTBOX,
     INSERT_TASK,
     SELECT_TASK,
+    SELECT_TASK_AND_CASE,
     UPDATE_CASE,
     Writer,
 )
@@ -204,7 +206,7 @@ def _load(session: Session, case_row) -> _Loaded:
 
 
 def _deadlines(session: Session, ctx: EngineContext) -> Deadlines:
-    return Deadlines(get_calendar(session, ctx.timezone, ctx.work_windows), ctx.clock)
+    return Deadlines(get_calendar(session, ctx.timezone, ctx.work_windows, max_age=1.0), ctx.clock)
 
 
 class _LazyDeadlines:
@@ -267,17 +269,20 @@ def _save(session: Session, ctx: EngineContext, loaded: _Loaded, outcome: _Outco
         "closed_at": w.time(now) if outcome_name else None, "id": case.id, "version": version})
     if updated != 1:
         raise Conflict("the case was changed by someone else; reload and try again")
-    w.run(INSERT_EVENT, {"case_id": case.id, "seq": seq, "at": w.time(now), "actor": outcome.actor,
-                         "kind": outcome.event_kind, "task_id": outcome.task_id, "task_spec": outcome.task_spec,
-                         "data": data_json, "spec_hash": case.spec_hash, "prev_hash": case.last_hash, "hash": h})
-    _project_tasks(session, ctx, w, loaded, after, now)
+    # Everything after the version check is written in one batch (one round trip on PostgreSQL).
+    ops: list[tuple[str, Any]] = [(INSERT_EVENT, {
+        "case_id": case.id, "seq": seq, "at": w.time(now), "actor": outcome.actor, "kind": outcome.event_kind,
+        "task_id": outcome.task_id, "task_spec": outcome.task_spec, "data": data_json,
+        "spec_hash": case.spec_hash, "prev_hash": case.last_hash, "hash": h})]
+    ops += _project_tasks(session, ctx, w, loaded, after, now)
     if after.timers != loaded.before.timers:
-        w.run(DELETE_DEADLINES, {"case_id": case.id})
-        w.many(INSERT_DEADLINE, ({"case_id": case.id, "task_id": tid, "name": name, "due_at": w.time(due)}
-                                 for tid, (name, due) in after.timers.items()))
-    w.many(INSERT_OUTBOX, ({"case_id": case.id, "kind": m["kind"], "created_at": w.time(now),
-                            "payload": canonical_json({**m, "case": case.number})}
-                           for m in outcome.data.get("outbox", [])))
+        ops.append((DELETE_DEADLINES, {"case_id": case.id}))
+        ops.append((INSERT_DEADLINE, [{"case_id": case.id, "task_id": tid, "name": name, "due_at": w.time(due)}
+                                      for tid, (name, due) in after.timers.items()]))
+    ops.append((INSERT_OUTBOX, [{"case_id": case.id, "kind": m["kind"], "created_at": w.time(now),
+                                 "payload": canonical_json({**m, "case": case.number})}
+                                for m in outcome.data.get("outbox", [])]))
+    w.batch(ops)
     LIVE.put(loaded.cache_key, version + 1, h, wf, loaded.ids.counter)
     return {"case_id": case.id, "number": case.number, "version": version + 1, "status": status, "seq": seq}
 
@@ -294,14 +299,14 @@ def _status(wf: BpmnWorkflow, definition: definitions.LoadedDefinition, snap: _S
 
 
 def _project_tasks(session: Session, ctx: EngineContext, w: Writer, loaded: _Loaded, after: _Snapshot,
-                   now: datetime) -> None:
-    """Keep the case's task rows equal to its READY user tasks: a diff, in memory."""
+                   now: datetime) -> list[tuple[str, Any]]:
+    """The writes that keep the case's task rows equal to its READY user tasks (a diff, in memory)."""
     case = loaded.case
     before = loaded.before.ready
-    w.many(DELETE_TASK, ({"id": tid} for tid in before.keys() - after.ready.keys()))
+    ops: list[tuple[str, Any]] = [(DELETE_TASK, [{"id": tid} for tid in before.keys() - after.ready.keys()])]
     new = [after.ready[tid] for tid in after.ready.keys() - before.keys()]
     if not new:
-        return
+        return ops
     deadlines: Deadlines | None = None
     rows = []
     for task in sorted(new, key=lambda t: t.task_spec.bpmn_id):
@@ -320,7 +325,8 @@ def _project_tasks(session: Session, ctx: EngineContext, w: Writer, loaded: _Loa
                      "role": info.role, "department_code": department, "district_code": case.district_code,
                      "class_code": case.class_code, "source": case.source, "created_at": w.time(now),
                      "warn_at": w.time(warn_at), "due_at": w.time(due_at)})
-    w.many(INSERT_TASK, rows)
+    ops.append((INSERT_TASK, rows))
+    return ops
 
 
 def _locked_case(session: Session, case_id: int):
@@ -474,6 +480,20 @@ def _task_row(session: Session, task_id: str):
     return row
 
 
+def _task_and_case(session: Session, task_id: str):
+    """The task row and its case (locked on PostgreSQL) in one round trip."""
+    w = Writer(session)
+    sql = SELECT_TASK_AND_CASE + (" FOR UPDATE OF c" if w.dialect == "postgresql" else "")
+    joined = w.one(sql, {"id": task_id})
+    if joined is None:
+        raise Conflict(f"task {task_id} is no longer open (it was completed or the case moved on)")
+    m = joined._mapping
+    task = SimpleNamespace(id=m["task_id"], case_id=m["id"], spec_id=m["spec_id"], name=m["task_name"],
+                           role=m["role"], department_code=m["task_department"],
+                           district_code=m["task_district"], assignee=m["assignee"])
+    return task, joined
+
+
 def check_permission(actor: Actor, row: TaskRow) -> None:
     """The lane ↔ role check and the department check, on every command; a claim is the claimer's."""
     check_visible(actor, row)
@@ -549,9 +569,8 @@ def complete_task(session: Session, ctx: EngineContext, task_id: str, actor: Act
                   expected_version: int | None = None) -> dict[str, Any]:
     """Complete a user task with form data validated against the task's form."""
     try:
-        row = _task_row(session, task_id)
+        row, case = _task_and_case(session, task_id)
         check_permission(actor, row)
-        case = _locked_case(session, row.case_id)
         if expected_version is not None and expected_version != case.version:
             raise Conflict("the case changed since you opened it; reload to see the new state")
         loaded = _load(session, case)
