@@ -209,6 +209,7 @@ class WorkCalendar:
             wins = tuple(_coerce_windows(windows)) if is_working else ()
             self._days[day] = (bool(is_working), wins or (self.default_windows if is_working else ()))
         self._cache: dict[date, _Day] = {}
+        self._prefix: tuple[int, list[float]] = (0, [])
         self.standard_day = sum(
             (datetime.combine(date.min, e) - datetime.combine(date.min, s) for s, e in self.default_windows),
             timedelta(),
@@ -354,23 +355,35 @@ class WorkCalendar:
             raise ValueError(f"{amount:g} {unit} after {start.isoformat()} is beyond the supported dates") from None
 
     def _working(self, a: datetime, b: datetime) -> timedelta:
-        """Working time inside [a, b] for UTC instants a <= b."""
-        total = timedelta()
+        """Working time inside [a, b] for UTC instants a <= b (whole days between come from prefix sums)."""
         first = a.astimezone(self.tz).date()
         last = b.astimezone(self.tz).date()
-        d = first
-        while True:
-            day = self._day(d)
-            if first < d < last:
-                total += day.total
-            else:
-                for s, e in day.windows:
-                    lo, hi = max(s, a), min(e, b)
-                    if hi > lo:
-                        total += hi - lo
-            if d >= last:
-                return total
-            d = _next_day(d)
+        total = self._overlap(first, a, b)
+        if last != first:
+            total += self._overlap(last, a, b) + self._sum_days(_next_day(first), last)
+        return total
+
+    def _overlap(self, d: date, a: datetime, b: datetime) -> timedelta:
+        total = timedelta()
+        for s, e in self._day(d).windows:
+            lo, hi = max(s, a), min(e, b)
+            if hi > lo:
+                total += hi - lo
+        return total
+
+    def _sum_days(self, lo: date, hi: date) -> timedelta:
+        """Working time of the whole days lo <= d < hi, in constant time from cumulative sums."""
+        if hi <= lo:
+            return timedelta()
+        base, prefix = self._prefix
+        if lo.toordinal() < base or hi.toordinal() - base >= len(prefix):
+            start = min(lo.toordinal(), base if prefix else lo.toordinal()) - 366
+            end = max(hi.toordinal(), base + len(prefix) - 1 if prefix else hi.toordinal()) + 366
+            cumulative = [0.0]
+            for ordinal in range(start, end):
+                cumulative.append(cumulative[-1] + self._day(date.fromordinal(ordinal)).total.total_seconds())
+            base, prefix = self._prefix = (start, cumulative)  # one assignment: safe for readers
+        return timedelta(seconds=prefix[hi.toordinal() - base] - prefix[lo.toordinal() - base])
 
     def working_time_between(
         self,

@@ -13,12 +13,13 @@ from urllib.parse import urlsplit
 from flask import Flask, jsonify, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from engine.clock import SystemClock
 from engine.config import PROJECT_ROOT, load_config
 from engine.db import make_engine, session_factory
-from engine.errors import CityCaseError
+from engine.errors import CityCaseError, Conflict
 from web.extensions import CityCaseState, babel, csrf, init_session_handling, limiter, login_manager
 from web.security import is_api_request
 
@@ -166,6 +167,18 @@ def _register_errors(app: Flask) -> None:
         if status == 409:
             message = _("Someone was faster: the case has already been handled by someone else.") + " " + message
         return render_template("error.html", status=status, title=title_for(status), message=message), status
+
+    @app.errorhandler(OperationalError)
+    def _database_busy(exc: OperationalError):
+        # SQLite with several writers (gunicorn workers, the scheduler): a transaction that read
+        # before another committed cannot upgrade to a write. Nothing was written; say so.
+        if "database is locked" not in str(exc.orig):
+            raise exc
+        from web.extensions import rollback
+
+        rollback()
+        return _engine_error(Conflict("the database was busy with another change; nothing was saved, "
+                                      "please try again"))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
