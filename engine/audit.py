@@ -10,8 +10,10 @@ a workflow that lived in memory and one restored from storage; content may not).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine import definitions
 from engine.clock import ManualClock
-from engine.history import check_chain
+from engine.history import GENESIS, check_chain
 from engine.ids import IdSequence
 from engine.models import Case, Event
 from engine.runtime import _complete, _message, _start, step_workflow
@@ -161,46 +163,64 @@ def verify_all(session: Session, *, replay: bool = True, progress: Callable[[int
     return checked, problems
 
 
-def _cases_with_events(session: Session) -> set[int]:
-    return set(session.scalars(select(Event.case_id).distinct()))
+_ALL_EVENTS = ("SELECT case_id, seq, at, actor, kind, task_id, task_spec, data, spec_hash, prev_hash, hash "
+               "FROM event ORDER BY case_id, seq")
 
 
-def check_chains(session: Session) -> tuple[int, list[Problem]]:
-    """Hash chains only, streaming every event once in (case, seq) order — the fast audit."""
-    from types import SimpleNamespace
+def _iso_utc(value: Any) -> str:
+    """An event time as ``event_hash`` saw it: aware UTC ``isoformat()`` (raw SQLite text or a naive datetime)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC).isoformat()
 
+
+def check_chains(session: Session, progress: Callable[[int], None] | None = None) -> tuple[int, list[Problem]]:
+    """Hash chains only, streaming every event once in (case, seq) order — the fast audit.
+
+    The same computation as ``history.check_chain``, inlined over raw driver rows: this is the
+    audit that must keep up with millions of events."""
     cases = {r.id: r for r in session.execute(select(Case.id, Case.number, Case.last_hash, Case.last_seq))}
     problems: list[Problem] = []
-    current: int | None = None
-    rows: list[Any] = []
+    seen: set[int] = set()
+    sha256, dumps, sort_keys = hashlib.sha256, orjson.dumps, orjson.OPT_SORT_KEYS
+    current = case = None
+    prev, expected, broken = GENESIS, 1, False
 
     def finish() -> None:
-        case = cases.get(current)
-        if case is None:
-            return
-        broken = check_chain(case.number, rows)
-        if broken is not None:
-            problems.append(Problem(case.id, case.number, f"hash chain broken at event {broken.seq}: {broken.reason}"))
-        elif not rows or rows[-1].hash != case.last_hash:
+        if case is not None and not broken and prev != case.last_hash:
             problems.append(Problem(case.id, case.number, "the case's last hash does not match its history"))
 
-    result = session.execute(select(Event.case_id, Event.seq, Event.at, Event.actor, Event.kind, Event.task_id,
-                                    Event.task_spec, Event.data, Event.spec_hash, Event.prev_hash, Event.hash)
-                             .order_by(Event.case_id, Event.seq)).yield_per(5000)
-    for ev in result:
-        if ev.case_id != current:
-            if current is not None:
+    result = session.connection().exec_driver_sql(_ALL_EVENTS)
+    for chunk in result.partitions(5000):
+        for case_id, seq, at, actor, kind, task_id, task_spec, data, spec_hash, prev_hash, digest in chunk:
+            if case_id != current:
                 finish()
-            current, rows = ev.case_id, []
-        rows.append(SimpleNamespace(**ev._mapping))
-    seen: set[int] = set()
-    if current is not None:
-        finish()
-    for p in problems:
-        seen.add(p.case_id)
-    with_events = _cases_with_events(session)
-    missing = [c for c in cases.values() if c.last_seq > 0 and c.id not in with_events]
-    problems += [Problem(c.id, c.number, "the case's history is missing") for c in missing if c.id not in seen]
+                current, case = case_id, cases.get(case_id)
+                prev, expected, broken = GENESIS, 1, False
+                seen.add(case_id)
+            if broken or case is None:
+                continue
+            reason = None
+            if seq != expected:
+                reason = f"sequence gap: expected {expected}"
+            elif prev_hash != prev:
+                reason = "prev_hash does not match the previous event"
+            else:
+                canonical = dumps({"case": case.number, "seq": seq, "at": _iso_utc(at), "actor": actor,
+                                   "kind": kind, "task_id": task_id, "task_spec": task_spec, "data": data,
+                                   "spec_hash": spec_hash}, option=sort_keys)
+                if sha256(prev.encode() + canonical).hexdigest() != digest:
+                    reason = "hash does not match the event's content"
+            if reason:
+                broken = True
+                problems.append(Problem(case.id, case.number, f"hash chain broken at event {seq}: {reason}"))
+                continue
+            prev, expected = digest, expected + 1
+        if progress:
+            progress(len(seen))
+    finish()
+    problems += [Problem(c.id, c.number, "the case's history is missing") for c in cases.values()
+                 if c.last_seq > 0 and c.id not in seen]
     return len(cases), problems
 
 
