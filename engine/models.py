@@ -223,6 +223,8 @@ class TaskRow(Base):
         Index("ix_task_role_dept_due", "role", "department_code", "due_at", "id"),
         Index("ix_task_role_district_due", "role", "district_code", "due_at", "id"),
         Index("ix_task_assignee_due", "assignee", "due_at", "id"),
+        # Group inboxes: a role's unclaimed tasks in due order, whatever the department.
+        Index("ix_task_role_assignee_due", "role", "assignee", "due_at", "id"),
     )
 
 
