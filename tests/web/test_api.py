@@ -9,13 +9,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
 from engine.runtime import EngineContext
 from tests.factories import CaseDriver, report
+from tests.web.apikit import make_app
 
 OPENAPI = Path(__file__).resolve().parents[2] / "web" / "api" / "openapi.yaml"
 PASSWORD = "demo1234"
@@ -24,23 +24,6 @@ OTHER_DEPT = "sanitation@330192"
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-
-def make_app(db, clock, **extra: Any):
-    from web import create_app
-
-    # RATELIMIT_ENABLED stays at its default: Flask-Limiter keeps the last app's value as the default
-    # of the next app in this process, so disabling it here would disable it for other tests too.
-    config = {"DATABASE_URL": db.url, "TESTING": True, "CLOCK": clock, "WTF_CSRF_ENABLED": False}
-    config.update(extra)
-    return create_app(config)
-
-
-@pytest.fixture
-def app(city, clock):
-    app = make_app(city, clock)
-    yield app
-    app.extensions["citycase"].engine.dispose()
-
 
 @cache
 def spec() -> dict[str, Any]:

@@ -13,27 +13,11 @@ from engine.apikeys import create_key, revoke
 from engine.models import Case, Department, ProblemClass, TaskRow
 from engine.runtime import EngineContext
 from tests.factories import CaseDriver
+from tests.web.apikit import make_app
 from web.api.open311 import iso, request_dict, service_dict, status_notes, to_xml
 
 BASE = "/open311/v2"
 DEPT = "sanitation@330191"
-
-
-def make_app(db, clock, **extra: Any):
-    from web import create_app
-
-    # RATELIMIT_ENABLED stays at its default: Flask-Limiter keeps the last app's value as the default
-    # of the next app in this process, so disabling it here would disable it for other tests too.
-    config = {"DATABASE_URL": db.url, "TESTING": True, "CLOCK": clock, "WTF_CSRF_ENABLED": False}
-    config.update(extra)
-    return create_app(config)
-
-
-@pytest.fixture
-def app(city, clock):
-    app = make_app(city, clock)
-    yield app
-    app.extensions["citycase"].engine.dispose()
 
 
 @pytest.fixture
