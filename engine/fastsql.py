@@ -46,6 +46,17 @@ INSERT_DEADLINE = "INSERT INTO deadline (case_id, task_id, name, due_at) VALUES 
 INSERT_OUTBOX = ("INSERT INTO outbox (case_id, kind, payload, created_at, attempts, next_attempt_at) "
                  "VALUES (:case_id, :kind, :payload, :created_at, 0, :created_at)")
 
+NEXT_COUNTER = ("INSERT INTO counter (name, value) VALUES (:name, 1) "
+                "ON CONFLICT (name) DO UPDATE SET value = counter.value + 1 RETURNING value")
+INSERT_CASE = (
+    "INSERT INTO case_record (number, definition_id, status, source, class_code, urgency, grid_code, "
+    "community_code, street_code, district_code, lon, lat, address, description, component_id, reporter, "
+    "public_token, created_at, updated_at, state, version, last_seq, last_hash) VALUES (:number, "
+    ":definition_id, 'open', :source, :class_code, :urgency, :grid_code, :community_code, :street_code, "
+    ":district_code, :lon, :lat, :address, :description, :component_id, :reporter, :public_token, :now, :now, "
+    ":state, 0, 0, :last_hash) RETURNING id")
+SELECT_CLASS = "SELECT code, urgency, active FROM problem_class WHERE code = :code"
+
 _PARAM = re.compile(r"(?<!:):(\w+)")
 
 

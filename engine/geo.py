@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -125,7 +126,7 @@ class Locator:
 
 # --- per-database cache ------------------------------------------------------------------------
 
-_cache: dict[str, tuple[tuple, Locator]] = {}
+_cache: dict[str, tuple[tuple, Locator, float]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -135,20 +136,28 @@ def _grid_signature(session: Session) -> tuple:
     return int(count), max_code, min_code
 
 
-def get_locator(session: Session) -> Locator:
+def get_locator(session: Session, max_age: float = 0.0) -> Locator:
     """The Locator of the session's database, rebuilt when the grid table changed
     (checked cheaply by row count and min/max code). Call ``invalidate_locator()`` after an
     edit that keeps those (a redrawn cell)."""
     key = session.get_bind().engine.url.render_as_string(hide_password=True)
-    signature = _grid_signature(session)
+    now = time.monotonic()
     with _cache_lock:
         cached = _cache.get(key)
-        if cached is not None and cached[0] == signature:
-            return cached[1]
+    # ``max_age``: engine commands accept a locator up to a few seconds old without asking
+    # (grids change rarely); other callers always check.
+    if cached is not None and max_age > 0 and now - cached[2] < max_age:
+        return cached[1]
+    signature = _grid_signature(session)
+    if cached is not None and cached[0] == signature:
+        with _cache_lock:
+            _cache[key] = (signature, cached[1], now)
+        return cached[1]
     locator = Locator(session.scalars(select(GridCell).order_by(GridCell.code)))
     with _cache_lock:
-        _cache[key] = (signature, locator)
+        _cache[key] = (signature, locator, now)
     return locator
+
 
 
 def invalidate_locator() -> None:

@@ -37,10 +37,13 @@ from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.fastsql import (
     DELETE_DEADLINES,
     DELETE_TASK,
+    INSERT_CASE,
     INSERT_DEADLINE,
     INSERT_EVENT,
     INSERT_OUTBOX,
     INSERT_TASK,
+    NEXT_COUNTER,
+    SELECT_CLASS,
     SELECT_TASK,
     SELECT_TASK_AND_CASE,
     UPDATE_CASE,
@@ -49,7 +52,7 @@ from engine.fastsql import (
 from engine.forms import validate as validate_form
 from engine.history import GENESIS, canonical_json, event_hash
 from engine.ids import IdSequence, using_ids
-from engine.models import Case, Counter, Department, Event, ProblemClass, TaskRow
+from engine.models import Case, Department, Event, TaskRow
 from engine.servicelog import ServiceLog, using_service_log
 from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state, load_state
@@ -344,15 +347,7 @@ def _next_case_number(session: Session, ctx: EngineContext) -> str:
     from zoneinfo import ZoneInfo
 
     day = ctx.clock.now().astimezone(ZoneInfo(ctx.timezone)).strftime("%Y%m%d")
-    name = f"case:{day}"
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(Counter).values(name=name, value=1)
-    stmt = stmt.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-    value = session.execute(stmt.returning(Counter.value)).scalar_one()
+    value = Writer(session).one(NEXT_COUNTER, {"name": f"case:{day}"})[0]
     return f"{day}{value:05d}"
 
 
@@ -382,8 +377,8 @@ def _validated_report(session: Session, report: dict[str, Any]) -> dict[str, Any
         errors["lon"] = "a location (lon and lat) or a component_id is required"
     else:
         lon, lat = check_lon_lat(report.get("lon"), report.get("lat"))
-        location = get_locator(session).locate(lon, lat)
-    pclass = session.get(ProblemClass, class_code) if isinstance(class_code, str) else None
+        location = get_locator(session, max_age=5.0).locate(lon, lat)
+    pclass = Writer(session).one(SELECT_CLASS, {"code": class_code}) if isinstance(class_code, str) else None
     if pclass is None or not pclass.active:
         errors["class_code"] = f"unknown class {class_code!r}; see `citycase seed classes` for the list"
     urgency = report.get("urgency") or (pclass.urgency if pclass else "normal")
@@ -424,13 +419,14 @@ def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], act
     ids = IdSequence(number)
     with using_clock(ctx.clock), using_ids(ids):
         wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
-    case_id = session.execute(insert(Case).values(
-        number=number, definition_id=definition.id, status="open", source=r["source"], class_code=r["class_code"],
-        urgency=r["urgency"], grid_code=loc.grid_code, community_code=loc.community_code,
-        street_code=loc.street_code, district_code=loc.district_code, lon=r["lon"], lat=r["lat"],
-        address=r["address"], description=r["description"], component_id=r["component_id"],
-        reporter=r["reporter"] or actor.username, public_token=secrets.token_urlsafe(24), created_at=now,
-        updated_at=now, state=b"{}", version=0, last_seq=0, last_hash=GENESIS).returning(Case.id)).scalar_one()
+    w = Writer(session)
+    case_id = w.one(INSERT_CASE, {
+        "number": number, "definition_id": definition.id, "source": r["source"], "class_code": r["class_code"],
+        "urgency": r["urgency"], "grid_code": loc.grid_code, "community_code": loc.community_code,
+        "street_code": loc.street_code, "district_code": loc.district_code, "lon": r["lon"], "lat": r["lat"],
+        "address": r["address"], "description": r["description"], "component_id": r["component_id"],
+        "reporter": r["reporter"] or actor.username, "public_token": secrets.token_urlsafe(24),
+        "now": w.time(now), "state": b"{}", "last_hash": GENESIS})[0]
     if r["photos"]:
         _attach(session, case_id, r["photos"], actor)
     row = _select_case(session, case_id)
