@@ -252,13 +252,13 @@ def _run(session: Session, ctx: EngineContext, loaded: _Loaded, apply: Callable[
 
 
 def _save(session: Session, ctx: EngineContext, loaded: _Loaded, outcome: _Outcome,
-          expected_version: int | None) -> dict[str, Any]:
+          expected_version: int | None, after: _Snapshot | None = None) -> dict[str, Any]:
     """Write state, projection, deadlines, history and outbox; optimistic version check first."""
     now = ctx.clock.now()
     case = loaded.case
     wf = loaded.workflow
     w = Writer(session)
-    after = _snapshot(wf)
+    after = after or _snapshot(wf)
     state = dump_state(wf, loaded.ids.counter)
     status, outcome_name = _status(wf, loaded.definition, after)
     version = expected_version if expected_version is not None else case.version
@@ -603,13 +603,14 @@ def fire_timers(session: Session, ctx: EngineContext, case_id: int) -> dict[str,
 
     try:
         outcome = _run(session, ctx, loaded, apply)
-        fired = sorted(loaded.before.timers.keys() - _snapshot(loaded.workflow).timers.keys())
+        after = _snapshot(loaded.workflow)
+        fired = sorted(loaded.before.timers.keys() - after.timers.keys())
         if not fired:
             # Nothing was due (or another scheduler fired it first): leave the case untouched.
             LIVE.get(loaded.cache_key, -1, "")
             return None
         outcome.data["fired"] = fired
-        return _save(session, ctx, loaded, outcome, case.version)
+        return _save(session, ctx, loaded, outcome, case.version, after)
     except BaseException:
         LIVE.get(loaded.cache_key, -1, "")
         raise

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from engine.cli import CliContext, cli, emit, fail, json_option
 from engine.clock import ManualClock, SystemClock
@@ -37,6 +38,11 @@ def _run(fn):
         fail(str(exc) + (f" {json.dumps(exc.fields, ensure_ascii=False)}" if getattr(exc, "fields", None) else ""))
     except (OSError, ValueError) as exc:
         fail(str(exc))
+    except OperationalError as exc:
+        if "database is locked" not in str(exc.orig):
+            raise
+        fail("the database is busy with another writer (a server or scheduler); nothing was saved — "
+             "run the command again")
 
 
 @cli.command()

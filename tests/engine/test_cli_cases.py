@@ -90,3 +90,21 @@ def test_simulation_is_deterministic(runner, tmp_path):
                                    "--json").stdout))
     assert outs[0] == outs[1]
     assert outs[0]["cases"] > 0
+
+
+def test_a_locked_database_is_an_error_with_advice(runner, tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import engine.runtime
+
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    run(runner, url, "db", "upgrade")
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("INSERT …", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(engine.runtime, "start_case", locked)
+    report = tmp_path / "r.json"
+    report.write_text('{"source": "citizen"}')
+    result = run(runner, url, "report", str(report), ok=False)
+    assert result.exit_code == 1 and "run the command again" in result.stderr
