@@ -52,6 +52,7 @@ from engine.fastsql import (
 from engine.forms import validate as validate_form
 from engine.history import GENESIS, canonical_json, event_hash
 from engine.ids import IdSequence, using_ids
+from engine.model import SOURCES, STATE_KINDS, URGENCIES, Actor, EngineContext
 from engine.models import Case, Department, Event, TaskRow
 from engine.servicelog import ServiceLog, using_service_log
 from engine.services import SCRIPT_ENGINE
@@ -60,34 +61,8 @@ from handlers.context import ServiceContext, using_service_context
 
 spiff_patches.apply()
 
-SOURCES = ("supervisor", "citizen", "hotline", "camera", "sensor", "open311")
-URGENCIES = ("normal", "urgent", "emergency")
-STATE_KINDS = frozenset({"start", "complete", "timer", "message"})  # events that change workflow state
-
-
-@dataclass(frozen=True)
-class Actor:
-    username: str
-    role: str
-    department_code: str | None = None
-    district_code: str | None = None
-
-    @classmethod
-    def system(cls) -> Actor:
-        return cls("system", "system")
-
-
-@dataclass
-class EngineContext:
-    """What every command needs besides the session: the clock and the calendar settings."""
-
-    clock: Clock
-    timezone: str = "Asia/Shanghai"
-    work_windows: str = "08:30-12:00,13:30-17:30"
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any], clock: Clock) -> EngineContext:
-        return cls(clock, config["TIMEZONE"], config["WORK_WINDOWS"])
+# Moved to engine.model; re-exported here until every caller imports them from there.
+__reexported__ = (Actor, EngineContext, SOURCES, URGENCIES, STATE_KINDS)
 
 
 # --- live workflow cache ------------------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""The engine's vocabulary: who acts (Actor), what a command needs (EngineContext), and the
+values the code itself branches on as StrEnums.
+
+The enum values equal the strings stored in the database and in BPMN files, so a StrEnum
+member compares equal to the stored string and nothing stored changes. What a city edits
+(classes, departments, regions, limits, weights) stays data and is not listed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from engine.clock import Clock
+
+
+class Role(StrEnum):
+    """Signed-in roles. The first six are the ones the BPMN lanes name (see ROLES_BY_LANE)."""
+
+    SUPERVISOR = "supervisor"
+    ACCEPTOR = "acceptor"
+    SHIFT_LEADER = "shift_leader"
+    DISPATCHER = "dispatcher"
+    HANDLER = "handler"
+    LEADER = "leader"
+    CITIZEN = "citizen"
+    AUDITOR = "auditor"
+    DESIGNER = "designer"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    SUSPENDED = "suspended"  # 挂账: waiting on a resume task
+    CLOSED = "closed"
+    VOIDED = "voided"
+    INVALID = "invalid"
+
+
+class Light(StrEnum):
+    """Deadline lights of a task: before warn_at, between warn_at and due_at, past due_at."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class TimeUnit(StrEnum):
+    MINUTE = "minute"
+    WORKHOUR = "workhour"
+    WORKDAY = "workday"
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class Source(StrEnum):
+    """Where a report came from."""
+
+    SUPERVISOR = "supervisor"
+    CITIZEN = "citizen"
+    HOTLINE = "hotline"
+    CAMERA = "camera"
+    SENSOR = "sensor"
+    OPEN311 = "open311"
+
+
+class EventKind(StrEnum):
+    START = "start"
+    COMPLETE = "complete"
+    TIMER = "timer"
+    MESSAGE = "message"
+    CLAIM = "claim"
+    RELEASE = "release"
+    RATING = "rating"
+    CORRECTION = "correction"
+    MIGRATION = "migration"
+
+
+# Ordered tuples (menus show them in this order); membership works on plain strings too.
+URGENCIES: tuple[str, ...] = tuple(Urgency)
+UNITS: tuple[str, ...] = tuple(TimeUnit)
+LIGHTS: tuple[str, ...] = tuple(Light)
+SOURCES: tuple[str, ...] = tuple(Source)
+# Sources an operator (hotline desk, camera/sensor integration) may file through the API.
+OPERATOR_SOURCES: tuple[str, ...] = (Source.CITIZEN, Source.HOTLINE, Source.CAMERA, Source.SENSOR)
+CASE_STATUSES: tuple[str, ...] = tuple(CaseStatus)
+OPEN_STATUSES: tuple[str, ...] = (CaseStatus.OPEN, CaseStatus.SUSPENDED)
+# Roles whose work is limited to their own department's cases.
+DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.LEADER})
+# Roles that work from the inbox (the BPMN lanes' roles).
+INBOX_ROLES: tuple[str, ...] = (Role.ACCEPTOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.HANDLER,
+                                Role.SUPERVISOR, Role.LEADER)
+# Events that change workflow state (replay applies them); the others only annotate history.
+STATE_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.TIMER, EventKind.MESSAGE})
+
+
+@dataclass(frozen=True)
+class Actor:
+    username: str
+    role: str
+    department_code: str | None = None
+    district_code: str | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system", Role.SYSTEM)
+
+
+@dataclass
+class EngineContext:
+    """What every command needs besides the session: the clock and the calendar settings."""
+
+    clock: Clock
+    timezone: str = "Asia/Shanghai"
+    work_windows: str = "08:30-12:00,13:30-17:30"
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any], clock: Clock) -> EngineContext:
+        return cls(clock, config["TIMEZONE"], config["WORK_WINDOWS"])
