@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.common import PROJECT_ROOT, Scratch, log, missing_module, peak_rss_mb, percentile
+from bench.common import PROJECT_ROOT, Scratch, log, peak_rss_mb, percentile
 from bench.report import Results
 
 USERS = 50
@@ -129,7 +129,7 @@ class Server:
         env = dict(os.environ, CITYCASE_DATABASE_URL=url, CITYCASE_SECRET_KEY=secrets.token_hex(32),
                    PYTHONUNBUFFERED="1")
         self.log_file = open(log_path, "w")  # noqa: SIM115 — closed in stop()
-        self.proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--host", "127.0.0.1",
+        self.proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--host", "127.0.0.1",
                                       "--port", str(self.port), "--workers", "2"],
                                      cwd=PROJECT_ROOT, env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
         self.log_path = log_path
@@ -300,14 +300,6 @@ def _accept_task_ids(url: str) -> list[str]:
 
 
 def run(results: Results, scratch: Scratch, quick: bool, out_dir: Path) -> None:
-    try:
-        import web.app  # noqa: F401
-        import web.commands  # noqa: F401
-    except ModuleNotFoundError as exc:
-        if not missing_module(exc, "web.app", "web.commands"):
-            raise
-        results.note(f"skipped: {exc.name} has not landed yet")
-        return
     from bench import engine_bench, loader
 
     backend = "postgres" if "postgres" in scratch.backends() else "sqlite"

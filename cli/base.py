@@ -1,7 +1,7 @@
-"""The operator CLI (``citycase …``): thin entry points that open a session, call the engine, commit.
+"""The ``citycase`` click group and what every subcommand shares: its context, output and errors.
 
-Each subcommand module registers itself on ``cli``; ``web.cli`` adds the commands that need
-the web app (serve, apikey) and is the console-script entry point.
+Subcommand modules (cli/db.py, cli/cases.py, …) attach themselves to ``cli``; ``cli/__init__.py``
+imports them all and holds the console-script entry point.
 """
 
 from __future__ import annotations
@@ -65,14 +65,3 @@ def json_option(f):
     return click.option("--json", "as_json_sub", is_flag=True, expose_value=False, callback=callback,
                         help="machine-readable JSON output")(f)
 
-
-def register_all() -> None:
-    """Import subcommand modules so that they attach to ``cli``."""
-    import importlib
-
-    for name in ("db", "calendar", "seed", "cases", "scheduler"):
-        try:
-            importlib.import_module(f"engine.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"engine.cli.{name}":
-                raise

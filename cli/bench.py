@@ -1,7 +1,6 @@
 """``citycase bench``: run the benchmark sections and write bench/results.json and results.txt.
 
-Registered on the ``cli`` group of ``engine.cli`` when this module is imported (``web.cli``
-imports it). Sections run one after the other in this process tree; each writes its entries
+The sections live in bench/ (the CLI imports bench, never the other way round). Sections run one after the other in this process tree; each writes its entries
 into one ``Results``; a section whose subject has not landed yet is skipped with a note.
 """
 
@@ -15,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli import CliContext, cli, json_option
+from cli.base import CliContext, cli, json_option
 
 SECTIONS = ("engine", "inbox", "timers", "audit", "http")
 MEMORY_TARGET = "<= 300"

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import click
 from sqlalchemy import func, select
 
+from cli.base import CliContext, cli, emit, fail, json_option
 from engine.calendar import (
     SOURCE_ADMIN,
     SOURCE_HOLIDAYS,
@@ -19,7 +20,6 @@ from engine.calendar import (
     source_for_year,
     windows_from_json,
 )
-from engine.cli import CliContext, cli, emit, fail, json_option
 from engine.db import transaction
 from engine.models import CalendarDay
 

@@ -11,7 +11,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from engine.cli import CliContext, cli, emit, fail, json_option
+from cli.base import CliContext, cli, emit, fail, json_option
 from engine.clock import ManualClock, SystemClock
 from engine.db import transaction
 from engine.errors import CityCaseError

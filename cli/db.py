@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import CliContext, cli, emit, json_option
+from cli.base import CliContext, cli, emit, json_option
 from engine.db import normalize_url, upgrade
 
 

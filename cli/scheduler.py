@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import CliContext, cli, emit, fail, json_option
+from cli.base import CliContext, cli, emit, fail, json_option
 from engine.clock import SystemClock
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from engine.cli import CliContext, cli, emit, fail, json_option
+from cli.base import CliContext, cli, emit, fail, json_option
+from engine.calendar import seed_calendar
 from engine.db import transaction
 from engine.errors import CityCaseError
 from engine.reference import load_classes
@@ -44,7 +45,6 @@ def seed_classes(ctx: CliContext) -> None:
 @click.pass_obj
 def seed_demo_command(ctx: CliContext, seed_value: int, if_empty: bool) -> None:
     """Create the synthetic demo city 演示市 (DEMO ONLY: demo accounts share a public password)."""
-    notes: list[str] = []
     try:
         with transaction(ctx.session_factory) as s:
             if city_exists(s):
@@ -57,12 +57,10 @@ def seed_demo_command(ctx: CliContext, seed_value: int, if_empty: bool) -> None:
                 _progress(f"classes {classes}/{classes}")
                 summary = seed_demo(s, seed=seed_value, progress=_progress)
                 summary["classes"] = classes
-                summary["calendar_days"] = _seed_calendar(ctx, s, notes)
+                summary["calendar_days"] = _seed_calendar(ctx, s)
     except (CityCaseError, ValueError) as exc:
         fail(str(exc))
         return
-    for note in notes:
-        _progress(note)
     if summary.get("skipped"):
         emit(ctx, summary, f"skipped: {summary['reason']}")
         return
@@ -80,12 +78,7 @@ def seed_demo_command(ctx: CliContext, seed_value: int, if_empty: bool) -> None:
     emit(ctx, summary, text)
 
 
-def _seed_calendar(ctx: CliContext, session, notes: list[str]) -> int | None:
-    try:
-        from engine.calendar import seed_calendar
-    except ImportError:
-        notes.append("calendar: engine.calendar.seed_calendar is not available; skipped")
-        return None
+def _seed_calendar(ctx: CliContext, session) -> int:
     days = seed_calendar(session, list(CALENDAR_YEARS), ctx.config["WORK_WINDOWS"], ctx.config["TIMEZONE"])
     _progress(f"calendar days {days} ({CALENDAR_YEARS.start}–{CALENDAR_YEARS.stop - 1})")
     return days

@@ -1,84 +1,13 @@
-"""CLI commands that need the web app: ``citycase serve`` and ``citycase apikey …``.
-
-Imported by ``web.cli.main`` after the engine's commands; each attaches itself to ``engine.cli.cli``.
-"""
+"""``citycase serve``: the web app under gunicorn, with the scheduler once in the master process."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import click
 
-from engine.cli import CliContext, cli, emit, fail, json_option
-from engine.db import transaction
-from engine.errors import CityCaseError
+from cli.base import CliContext, cli, fail
 
-log = logging.getLogger("citycase.serve")
-
-
-# --- citycase apikey ------------------------------------------------------------------------------
-
-@cli.group()
-def apikey() -> None:
-    """Open311 API keys (only a hash is stored: a key is shown once, when it is created)."""
-
-
-@apikey.command("create")
-@click.argument("name")
-@json_option
-@click.pass_obj
-def apikey_create(ctx: CliContext, name: str) -> None:
-    """Issue a key named NAME (e.g. the client app) and print it once."""
-    from engine.apikeys import create_key
-    from engine.clock import SystemClock
-
-    try:
-        with transaction(ctx.session_factory) as s:
-            row, plaintext = create_key(s, name, SystemClock().now())
-            key_id, key_name = row.id, row.name
-    except CityCaseError as exc:
-        fail(str(exc))
-        return
-    emit(ctx, {"id": key_id, "name": key_name, "key": plaintext},
-         f"API key {key_id} ({key_name}):\n{plaintext}\n"
-         "Store it now: it cannot be shown again (only its hash is kept).")
-
-
-@apikey.command("list")
-@json_option
-@click.pass_obj
-def apikey_list(ctx: CliContext) -> None:
-    """List keys (names and state; never the keys themselves)."""
-    from engine.apikeys import list_keys
-
-    with transaction(ctx.session_factory) as s:
-        rows = [{"id": k.id, "name": k.name, "created_at": k.created_at.isoformat(), "active": k.active}
-                for k in list_keys(s)]
-    lines = [f"{r['id']:>4}  {'active ' if r['active'] else 'revoked'}  {r['created_at'][:19]}  {r['name']}"
-             for r in rows]
-    emit(ctx, rows, "\n".join(lines) if lines else "no API keys")
-
-
-@apikey.command("revoke")
-@click.argument("key_id", type=int)
-@json_option
-@click.pass_obj
-def apikey_revoke(ctx: CliContext, key_id: int) -> None:
-    """Revoke key KEY_ID: requests with it are refused from now on."""
-    from engine.apikeys import revoke
-
-    try:
-        with transaction(ctx.session_factory) as s:
-            row = revoke(s, key_id)
-            result = {"id": row.id, "name": row.name, "active": row.active}
-    except CityCaseError as exc:
-        fail(str(exc))
-        return
-    emit(ctx, result, f"API key {result['id']} ({result['name']}) revoked")
-
-
-# --- citycase serve ----------------------------------------------------------------------------------
 
 def _bind(host: str, port: int) -> str:
     if ":" in host and not host.startswith("["):
@@ -97,20 +26,9 @@ def _app_factory(database_url: str):
 
 
 def _start_scheduler(config: dict[str, Any]) -> Any:
-    """engine.scheduler.start_background(config), or None (with a warning) when it is unavailable."""
-    try:
-        from engine import scheduler
-    except ModuleNotFoundError as exc:
-        if exc.name != "engine.scheduler":
-            raise
-        click.echo("warning: engine.scheduler is not available; timers will not fire "
-                   "(run `citycase scheduler` separately)", err=True)
-        return None
-    start = getattr(scheduler, "start_background", None)
-    if start is None:
-        click.echo("warning: engine.scheduler.start_background does not exist; timers will not fire", err=True)
-        return None
-    return start(dict(config))
+    from engine.scheduler import start_background
+
+    return start_background(dict(config))
 
 
 def make_server(app_factory, options: dict[str, Any], on_ready=None, on_fork=None, on_exit=None):
@@ -189,4 +107,4 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, threads: int, no_
         fail(f"the server stopped: {exc}")
 
 
-__all__ = ["apikey", "serve", "make_server"]
+__all__ = ["serve", "make_server"]

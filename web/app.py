@@ -58,6 +58,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.unauthorized_handler(_unauthorized)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: cfg["TIMEZONE"])
 
+    from web.api import admin_bp, api_bp, open311_bp
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
     from web.cases.display import register_filters
@@ -65,23 +66,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.report import bp as report_bp
 
     register_filters(app)
-    for bp in (auth_bp, inbox_bp, cases_bp, report_bp):
+    for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp):
         app.register_blueprint(bp)
-    try:
-        from web.api import api_bp, open311_bp
-    except ImportError as exc:  # the API package is written separately; the pages work without it
-        if exc.name != "web.api":
-            raise
-        if not isinstance(exc, ModuleNotFoundError):
-            app.logger.warning("web.api is present but incomplete (%s); API not registered", exc)
-    else:
-        app.register_blueprint(api_bp, url_prefix="/api/v1")
-        app.register_blueprint(open311_bp, url_prefix="/open311/v2")
-        import web.api
-
-        admin_bp = getattr(web.api, "admin_bp", None)  # /admin/apikeys, written with the API
-        if admin_bp is not None:
-            app.register_blueprint(admin_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(open311_bp, url_prefix="/open311/v2")
 
     _register_errors(app)
     _security_headers(app)
@@ -110,10 +98,8 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _ensure_translations() -> None:
-    try:
-        from web.assets import compile_translations
-    except ModuleNotFoundError:  # pragma: no cover
-        return
+    from web.assets import compile_translations
+
     try:
         compile_translations(only_missing=True, quiet=True)
     except OSError as exc:  # e.g. a read-only install: run `python -m web.assets` at build time
@@ -241,19 +227,10 @@ def _maybe_start_scheduler(app: Flask) -> None:
     global _scheduler_started
     if not app.config.get("SCHEDULER_ENABLED") or app.config.get("TESTING"):
         return
-    try:
-        from engine import scheduler
-    except ModuleNotFoundError as exc:
-        if exc.name != "engine.scheduler":
-            raise
-        app.logger.warning("SCHEDULER_ENABLED is set but engine.scheduler is not available")
-        return
-    start = getattr(scheduler, "start_background", None)
-    if start is None:
-        app.logger.warning("SCHEDULER_ENABLED is set but engine.scheduler.start_background does not exist")
-        return
+    from engine.scheduler import start_background
+
     with _scheduler_lock:
         if _scheduler_started:
             return
         _scheduler_started = True
-    start(dict(app.config))
+    start_background(dict(app.config))

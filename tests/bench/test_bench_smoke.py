@@ -12,13 +12,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ENTRY = "import bench.cli; from engine.cli import cli, register_all; register_all(); cli()"
 
 
 def test_quick_bench_writes_well_formed_results(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-c", ENTRY, "bench", "--quick", "--postgres", "none", "--only", "engine,inbox",
+        [sys.executable, "-m", "cli", "bench", "--quick", "--postgres", "none", "--only", "engine,inbox",
          "--engine-cases", "6", "--inbox-cases", "300", "--inbox-repeat", "3", "--no-profile",
          "--output", str(out), "--json"],
         cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -8,13 +8,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from engine.cli import cli, register_all
+from cli import cli
 from engine.db import make_engine
 
 
 @pytest.fixture(scope="module")
 def runner():
-    register_all()
     return CliRunner()
 
 

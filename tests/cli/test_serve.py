@@ -16,17 +16,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from cli import cli
 from engine.apikeys import verify_key
-from engine.cli import cli
 from engine.models import ApiKey
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _cli():
-    import web.commands  # noqa: F401  (attaches serve and apikey)
-
-    return cli
 
 
 def _free_port() -> int:
@@ -48,7 +42,7 @@ def _get(url: str) -> int | None:
 def _serve(db_url: str, *args: str) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     env = {**os.environ, "CITYCASE_DATABASE_URL": db_url}
-    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "1",
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "1",
                              *args], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     return proc, port
@@ -104,7 +98,7 @@ def test_serve_runs_the_scheduler_in_the_master(sqlite_city):
 def test_apikey_commands(sqlite_city):
     runner = CliRunner()
     env = {"CITYCASE_DATABASE_URL": sqlite_city.url}
-    result = runner.invoke(_cli(), ["apikey", "create", "fixmystreet", "--json"], env=env)
+    result = runner.invoke(cli, ["apikey", "create", "fixmystreet", "--json"], env=env)
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
     assert created["name"] == "fixmystreet" and len(created["key"]) >= 40
@@ -112,21 +106,21 @@ def test_apikey_commands(sqlite_city):
         assert verify_key(s, created["key"]).id == created["id"]
         assert created["key"] not in {k.key_hash for k in s.scalars(select(ApiKey))}
 
-    result = runner.invoke(_cli(), ["--json", "apikey", "list"], env=env)
+    result = runner.invoke(cli, ["--json", "apikey", "list"], env=env)
     listed = json.loads(result.output)
     assert [(k["id"], k["name"], k["active"]) for k in listed] == [(created["id"], "fixmystreet", True)]
     assert created["key"] not in result.output
-    result = runner.invoke(_cli(), ["apikey", "list"], env=env)
+    result = runner.invoke(cli, ["apikey", "list"], env=env)
     assert "fixmystreet" in result.output and "active" in result.output
 
-    result = runner.invoke(_cli(), ["apikey", "revoke", str(created["id"])], env=env)
+    result = runner.invoke(cli, ["apikey", "revoke", str(created["id"])], env=env)
     assert result.exit_code == 0 and "revoked" in result.output
     with sqlite_city.session() as s:
         assert verify_key(s, created["key"]) is None
-    result = runner.invoke(_cli(), ["apikey", "revoke", "999"], env=env)
+    result = runner.invoke(cli, ["apikey", "revoke", "999"], env=env)
     assert result.exit_code == 1 and "does not exist" in result.output
-    result = runner.invoke(_cli(), ["apikey", "create", " "], env=env)
+    result = runner.invoke(cli, ["apikey", "create", " "], env=env)
     assert result.exit_code == 1
 
-    result = runner.invoke(_cli(), ["apikey", "create", "app2"], env=env)
+    result = runner.invoke(cli, ["apikey", "create", "app2"], env=env)
     assert result.exit_code == 0 and "cannot be shown again" in result.output

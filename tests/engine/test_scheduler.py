@@ -367,8 +367,7 @@ def test_run_forever_stops_cleanly_on_sigterm(sqlite_city, clock):
 def test_cli_once_prints_the_counts(sqlite_city):
     from click.testing import CliRunner
 
-    import engine.cli.scheduler  # noqa: F401  (registers the command)
-    from engine.cli import cli
+    from cli import cli
 
     db = sqlite_city
     # Deadlines in March 2025 are in the past for the CLI's SystemClock.

@@ -1,4 +1,4 @@
-"""The demo city: minimum sizes, codes, geometry, determinism, refusal to seed twice, CLI."""
+"""The demo city: minimum sizes, codes, geometry, determinism, refusal to seed twice."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import json
 
 import pytest
-from click.testing import CliRunner
 from shapely import from_wkt
 from shapely.geometry import Point
 from sqlalchemy import func, select
@@ -217,41 +216,3 @@ def test_same_seed_same_city(tmp_path):
         engine.dispose()
     assert digests[0] == digests[1]
     assert digests[0] != digests[2]
-
-
-def _run(args):
-    from engine.cli import cli, register_all
-
-    register_all()
-    return CliRunner().invoke(cli, args)
-
-
-def test_cli_seed_demo_json(tmp_path):
-    url, engine = _fresh(tmp_path / "cli.db")
-    result = _run(["--database-url", url, "seed", "demo", "--json"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
-    assert summary["city"] == "演示市"
-    assert len(summary["bbox"]) == 4 and len(summary["center"]) == 2
-    assert summary["grid_cells"] >= 1000
-    factory = session_factory(engine)
-    with factory() as s:
-        assert get_locator(s).locate(*summary["center"]).grid_code == summary["center_grid_code"]
-        assert _count(s, ProblemClass) == len(read_classes())
-    # a second run fails with exit code 1 and writes nothing; --if-empty skips
-    again = _run(["--database-url", url, "seed", "demo", "--json"])
-    assert again.exit_code == 1
-    assert "already holds a city" in again.stderr
-    skipped = _run(["--database-url", url, "seed", "demo", "--if-empty", "--json"])
-    assert skipped.exit_code == 0 and json.loads(skipped.stdout)["skipped"] is True
-    with factory() as s:
-        assert _count(s, Component) == summary["components"]
-    engine.dispose()
-
-
-def test_cli_seed_classes(tmp_path):
-    url, engine = _fresh(tmp_path / "classes.db")
-    result = _run(["--database-url", url, "--json", "seed", "classes"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"classes": len(read_classes())}
-    engine.dispose()

@@ -1,0 +1,13 @@
+"""The ``citycase`` command line: every operator command in one package.
+
+The CLI imports the engine, the web app (serve) and bench/; none of them imports the CLI.
+"""
+
+from __future__ import annotations
+
+from cli import apikey, bench, calendar, cases, db, scheduler, seed, serve  # noqa: F401  (attach commands)
+from cli.base import cli
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,5 @@
+"""``python -m cli …`` runs the same CLI as the ``citycase`` console script."""
+
+from cli import main
+
+main()
