@@ -23,6 +23,15 @@ def _bool(value: str) -> bool:
     raise ValueError(f"not a boolean: {value!r} (use true or false)")
 
 
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.lower() not in choices:
+            raise ValueError(f"not one of {', '.join(choices)}: {value!r}")
+        return value.lower()
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -62,6 +71,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask-Limiter storage (memory:// per process; redis://… to share between processes)"),
     Setting("PUBLIC_RATE_LIMIT", "CITYCASE_PUBLIC_RATE_LIMIT", "10/hour", str,
             "rate limit per IP for anonymous reports and uploads"),
+    Setting("INSTANCE_DIR", "CITYCASE_INSTANCE_DIR", str(PROJECT_ROOT / "instance"), str,
+            "folder for files the app creates itself (the audit signing key, the secret key)"),
+    Setting("AUDIT_HASH", "CITYCASE_AUDIT_HASH", "sha256", _one_of("sha256", "sm3"),
+            "hash of the global event log's Merkle tree and checkpoints: sha256, or sm3 (国密)"),
+    Setting("AUDIT_SIGNATURE", "CITYCASE_AUDIT_SIGNATURE", "ed25519", _one_of("ed25519", "sm2"),
+            "checkpoint signatures: ed25519, or sm2 (国密)"),
+    Setting("AUDIT_SIGNING_KEY", "CITYCASE_AUDIT_SIGNING_KEY", "", str,
+            "private key file signing checkpoints; empty = INSTANCE_DIR/audit_<algorithm>.key, made on first use"),
+    Setting("CHECKPOINT_EVERY_EVENTS", "CITYCASE_CHECKPOINT_EVERY_EVENTS", 1000, int,
+            "the scheduler signs a checkpoint once this many events are not yet covered by one"),
+    Setting("CHECKPOINT_EVERY_MINUTES", "CITYCASE_CHECKPOINT_EVERY_MINUTES", 60.0, float,
+            "… or once the newest checkpoint is this old and new events exist"),
 )
 
 

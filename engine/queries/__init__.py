@@ -5,3 +5,40 @@ cursor format), ``lights`` (deadline lights), ``tasks`` (task_view, visible_task
 ``cases`` (case_view, case_history), ``search`` (search_cases). Every function takes the caller's
 session and never commits.
 """
+
+from engine.queries.cases import CaseView, case_history, case_view, find_case, load_case
+from engine.queries.cursor import Cursor, decode_cursor, parse_cursor
+from engine.queries.lights import light, light_conditions
+from engine.queries.periods import local_days
+from engine.queries.records import CaseRecord, HistoryEvent, TaskItem
+from engine.queries.search import CaseFilters, CasePage, search_cases
+from engine.queries.tasks import (
+    Tab,
+    TaskFilters,
+    TaskPage,
+    TaskView,
+    case_tasks,
+    find_task,
+    task_view,
+    visible_tasks,
+)
+from engine.queries.visibility import (
+    case_visibility_filter,
+    check_case_visible,
+    check_task_permission,
+    check_task_visible,
+    may_act_on_task,
+    may_see_case,
+    may_supervise,
+    task_visibility_filter,
+    task_visible,
+)
+
+__all__ = [
+    "CaseView", "case_history", "case_view", "find_case", "load_case", "Cursor", "decode_cursor", "parse_cursor",
+    "light", "light_conditions", "local_days", "CaseRecord", "HistoryEvent", "TaskItem",
+    "CaseFilters", "CasePage", "search_cases", "Tab", "TaskFilters", "TaskPage", "TaskView", "case_tasks",
+    "find_task", "task_view", "visible_tasks", "case_visibility_filter", "check_case_visible",
+    "check_task_permission", "check_task_visible", "may_act_on_task", "may_see_case", "may_supervise",
+    "task_visibility_filter", "task_visible",
+]

@@ -1,0 +1,182 @@
+"""Signed checkpoints of the global event log: (tree size, root, time, previous checkpoint) signed.
+
+A checkpoint covers every event with id <= ``last_event_id``, in id order; its root is the
+RFC 6962 Merkle tree head over their hashes (engine.audit.merkle). Checkpoints chain: each
+names the hash of the one before. The scheduler tick makes one every CHECKPOINT_EVERY_EVENTS
+events or CHECKPOINT_EVERY_MINUTES minutes (``due``), ``citycase checkpoint create`` on demand.
+
+The prefix must be gap-free: on PostgreSQL, concurrent commands take event ids from a
+sequence when they insert but commit in any order, so "max(id)" can be visible while a lower
+id is still in flight — a checkpoint over it would later gain a leaf in the middle and never
+verify again. ``LOCK TABLE event IN SHARE MODE`` waits for every transaction that has inserted
+events (they hold ROW EXCLUSIVE until they end) and holds new inserts back until this
+transaction ends, so max(id) read under it has no gap below it. It is held only for hashing the
+events since the previous checkpoint (the tree's right edge is stored, ``frontier``), with a
+lock timeout so a stuck transaction makes the checkpoint wait for the next tick instead of
+stalling writers. SQLite has one writer at a time, and ids are assigned at insert under its
+lock: BEGIN IMMEDIATE is enough there.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from engine.audit.merkle import TreeBuilder
+from engine.audit.signing import PublicKey, SigningKey, digest_function
+from engine.history import GENESIS
+from engine.models import Checkpoint, Event
+
+EXPORT_FORMAT = "citycase-checkpoints-1"
+
+
+@dataclass(frozen=True)
+class CheckpointBody:
+    """What is signed. ``created_at`` is ISO 8601 UTC."""
+
+    tree_size: int
+    last_event_id: int
+    root: str
+    created_at: str
+    prev_hash: str
+    hash_alg: str
+    sig_alg: str
+    key_id: str
+
+    def message(self) -> bytes:
+        return orjson.dumps(asdict(self), option=orjson.OPT_SORT_KEYS)
+
+    def digest(self) -> str:
+        return digest_function(self.hash_alg)(self.message()).hex()
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    body: CheckpointBody
+    hash: str
+    signature: str  # hex
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self.body), "hash": self.hash, "signature": self.signature}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SignedCheckpoint:
+        fields = CheckpointBody.__dataclass_fields__
+        return cls(CheckpointBody(**{k: d[k] for k in fields}), str(d["hash"]), str(d["signature"]))
+
+    @classmethod
+    def of(cls, row: Checkpoint) -> SignedCheckpoint:
+        return cls(CheckpointBody(row.tree_size, row.last_event_id, row.root, row.created_at.isoformat(),
+                                  row.prev_hash, row.hash_alg, row.sig_alg, row.key_id), row.hash, row.signature)
+
+    def signature_ok(self, key: PublicKey) -> bool:
+        try:
+            return (self.body.key_id == key.fingerprint and self.body.sig_alg == key.algorithm
+                    and key.verify(self.body.message(), bytes.fromhex(self.signature)))
+        except ValueError:
+            return False
+
+
+def stored(session: Session) -> list[SignedCheckpoint]:
+    return [SignedCheckpoint.of(r) for r in session.scalars(select(Checkpoint).order_by(Checkpoint.id))]
+
+
+def _latest(session: Session) -> Checkpoint | None:
+    return session.scalars(select(Checkpoint).order_by(Checkpoint.id.desc()).limit(1)).first()
+
+
+def _lock_log(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL lock_timeout = '10s'"))
+        # One checkpoint writer at a time (the lock conflicts with itself), then the gap-free prefix.
+        session.execute(text("LOCK TABLE audit_checkpoint IN SHARE ROW EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE event IN SHARE MODE"))
+    else:
+        from engine.db import begin_immediate
+
+        begin_immediate(session)
+
+
+def pending_events(session: Session) -> tuple[int, datetime | None]:
+    """(events not yet covered by a checkpoint, time of the latest checkpoint) — for ``due``."""
+    latest = _latest(session)
+    after = latest.last_event_id if latest else 0
+    count = session.scalar(select(func.count(Event.id)).where(Event.id > after)) or 0
+    return count, (latest.created_at if latest else None)
+
+
+def due(session: Session, now: datetime, every_events: int, every_minutes: float) -> bool:
+    count, last_at = pending_events(session)
+    if count == 0:
+        return False
+    return (count >= every_events or last_at is None
+            or now - last_at >= timedelta(minutes=every_minutes))
+
+
+def create(session: Session, key: SigningKey, hash_alg: str, now: datetime) -> SignedCheckpoint | None:
+    """Sign a checkpoint over every committed event; None when no event came since the last one.
+    Never commits (the caller's boundary does; the locks last until then)."""
+    _lock_log(session)
+    latest = _latest(session)
+    digest = digest_function(hash_alg)
+    if latest is not None and latest.hash_alg == hash_alg:
+        builder = TreeBuilder.resume(digest, json.loads(latest.frontier))
+        after = latest.last_event_id
+    else:  # the first checkpoint, or the hash algorithm changed: hash the log from the start
+        builder, after = TreeBuilder(digest), 0
+    last_id = after
+    rows = session.connection().exec_driver_sql(
+        f"SELECT id, hash FROM event WHERE id > {int(after)} ORDER BY id")
+    for part in rows.partitions(10_000):
+        for event_id, event_hash in part:
+            builder.add(leaf_data(event_hash))
+            last_id = event_id
+    if latest is not None and last_id == latest.last_event_id:
+        return None
+    now = now.astimezone(UTC)
+    body = CheckpointBody(builder.size, last_id, builder.root().hex(), now.isoformat(),
+                          latest.hash if latest else GENESIS, hash_alg, key.algorithm.value, key.public.fingerprint)
+    signed = SignedCheckpoint(body, body.digest(), key.sign(body.message()).hex())
+    session.add(Checkpoint(tree_size=body.tree_size, last_event_id=body.last_event_id, root=body.root,
+                           created_at=now, prev_hash=body.prev_hash, hash_alg=hash_alg, sig_alg=body.sig_alg,
+                           key_id=body.key_id, signature=signed.signature, hash=signed.hash,
+                           frontier=json.dumps(builder.frontier())))
+    session.flush()
+    return signed
+
+
+def leaf_data(event_hash: Any) -> bytes:
+    """A leaf is the event's hash (which commits to its case, seq and content). A damaged value
+    still gives a leaf — one that no longer matches the signed root."""
+    try:
+        return bytes.fromhex(event_hash)
+    except (TypeError, ValueError):
+        return str(event_hash).encode()
+
+
+def export(checkpoints: list[SignedCheckpoint], key: PublicKey) -> dict[str, Any]:
+    """The document an outside party keeps. It names the key by fingerprint but does not carry
+    it: whoever verifies brings the public key they were given separately."""
+    return {"format": EXPORT_FORMAT, "key_id": key.fingerprint, "signature_algorithm": key.algorithm.value,
+            "hash_algorithms": sorted({c.body.hash_alg for c in checkpoints}),
+            "checkpoints": [c.as_dict() for c in checkpoints]}
+
+
+def parse_export(doc: Any) -> list[SignedCheckpoint]:
+    """Checkpoints from an export; ValueError when it is not one."""
+    if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT or not isinstance(doc.get("checkpoints"), list):
+        raise ValueError(f"not a citycase checkpoint export (format {EXPORT_FORMAT})")
+    try:
+        return [SignedCheckpoint.from_dict(d) for d in doc["checkpoints"]]
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"a checkpoint in the export is incomplete: {exc}") from exc
+
+
+__all__ = ["CheckpointBody", "SignedCheckpoint", "create", "due", "export", "parse_export", "stored",
+           "leaf_data", "pending_events"]
