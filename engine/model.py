@@ -80,6 +80,7 @@ class EventKind(StrEnum):
     RATING = "rating"
     CORRECTION = "correction"
     MIGRATION = "migration"
+    ERASURE = "erasure"  # a reporter's personal data was erased from the case row (PIPL); no PII in it
 
 
 # Ordered tuples (menus show them in this order); membership works on plain strings too.

@@ -309,3 +309,26 @@ class Counter(Base):
     __tablename__ = "counter"
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+
+
+class Checkpoint(Base):
+    """A signed checkpoint of the global event log (engine.audit.checkpoints). Never updated or deleted.
+
+    Covers the events with id <= last_event_id (tree_size of them, in id order): root is the
+    RFC 6962 Merkle tree head over their hashes; prev_hash links to the previous checkpoint."""
+
+    __tablename__ = "audit_checkpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    last_event_id: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash_alg: Mapped[str] = mapped_column(String(16))
+    sig_alg: Mapped[str] = mapped_column(String(16))
+    key_id: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The tree's right edge (roots of its perfect subtrees) so the next checkpoint extends it
+    # instead of rehashing the whole log; verify never trusts it and recomputes from the events.
+    frontier: Mapped[str] = mapped_column(Text)
