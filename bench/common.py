@@ -102,7 +102,7 @@ def seed_city(factory) -> dict[str, Any]:
     from engine.calendar import seed_calendar
     from engine.db import transaction
     from engine.definitions import deploy, read_definition_files
-    from engine.seed import seed_demo
+    from engine.demo.seed import seed_demo
 
     with transaction(factory) as s:
         summary = seed_demo(s, seed=1)

@@ -39,7 +39,7 @@ from bench.report import Results
 
 USERS = 50
 PACED_RATE = 300.0
-PASSWORD = "demo1234"  # the demo city's accounts (engine.seed)
+PASSWORD = "demo1234"  # the demo city's accounts (engine.demo.seed)
 _CSRF = re.compile(r'name="csrf_token"\s+value="([^"]+)"')
 
 

@@ -209,7 +209,7 @@ def _sim_start(start: str | None) -> datetime:
 @click.pass_obj
 def simulate(ctx: CliContext, cases, days, cases_per_day, seed, start) -> None:
     """Run the demo city on a simulated clock and print a summary of outcomes and branches."""
-    from engine.simulate import Simulator
+    from engine.demo.simulate import Simulator
 
     if (cases is None) == (days is None):
         fail("give exactly one of --cases N or --days D")
@@ -235,7 +235,7 @@ def demo_cases(ctx: CliContext, count: int, if_empty: bool) -> None:
     """Fill the demo city with simulated cases in every state, ending near the present time."""
     from datetime import timedelta
 
-    from engine.simulate import Simulator
+    from engine.demo.simulate import Simulator
 
     with ctx.session_factory() as s:
         existing = s.scalar(select(func.count(Case.id))) or 0

@@ -7,9 +7,9 @@ import click
 from cli.base import CliContext, cli, emit, fail, json_option
 from engine.calendar import seed_calendar
 from engine.db import transaction
+from engine.demo.seed import DEMO_PASSWORD, city_exists, seed_demo
 from engine.errors import CityCaseError
 from engine.reference import load_classes
-from engine.seed import DEMO_PASSWORD, city_exists, seed_demo
 
 CALENDAR_YEARS = range(2024, 2028)
 

@@ -114,7 +114,7 @@ def seed_city(factory) -> dict[str, Any]:
     """The demo city, its calendar and the deployed bpmn/ folder."""
     from engine.calendar import seed_calendar
     from engine.definitions import deploy, read_definition_files
-    from engine.seed import seed_demo
+    from engine.demo.seed import seed_demo
 
     root = Path(__file__).resolve().parent.parent
     with transaction(factory) as s:

@@ -27,7 +27,8 @@ from engine.clock import ManualClock
 from engine.db import transaction
 from engine.errors import CityCaseError, Conflict
 from engine.models import Case, Deadline, GridCell, Outbox, ProblemClass, TaskRow
-from engine.runtime import Actor, EngineContext, complete_task, fire_timers, start_case, supervise
+from engine.runtime import Actor, EngineContext, complete_task, start_case, supervise
+from engine.scheduler import tick
 
 BRANCHES = (
     "verify_confirmed", "verify_not_found", "self_handled_closed", "self_handled_to_normal", "accept_void",
@@ -279,16 +280,7 @@ class Simulator:
             due = list(s.scalars(select(Deadline.case_id).where(Deadline.due_at <= now).distinct()))
         if not due:
             return 0
-        try:
-            from engine.scheduler import tick
-        except ImportError:
-            tick = None
-        if tick is not None:
-            tick(self.factory, self.ctx, sender=lambda _kind, _payload: None)
-        else:
-            for case_id in due:
-                with transaction(self.factory) as s:
-                    fire_timers(s, self.ctx, case_id)
+        tick(self.factory, self.ctx, sender=lambda _kind, _payload: None)
         for case_id in due:
             if case_id in self.cases:
                 self._schedule_case(case_id)

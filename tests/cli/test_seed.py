@@ -11,7 +11,7 @@ from engine.db import session_factory
 from engine.geo import get_locator
 from engine.models import Component, ProblemClass
 from engine.reference import read_classes
-from tests.engine.test_seed import _count, _fresh
+from tests.engine.demo.test_seed import _count, _fresh
 
 
 def _run(args):

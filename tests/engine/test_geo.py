@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.db import make_engine, session_factory, transaction, upgrade
+from engine.demo.seed import seed_demo
 from engine.errors import NotFound, ValidationError
 from engine.geo import (
     Location,
@@ -17,7 +18,6 @@ from engine.geo import (
     is_grid_code,
 )
 from engine.models import Component, GridCell
-from engine.seed import seed_demo
 
 
 @pytest.fixture(scope="module")

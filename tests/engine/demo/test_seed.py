@@ -12,11 +12,11 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash
 
 from engine.db import make_engine, session_factory, transaction, upgrade
+from engine.demo.seed import DEMO_PASSWORD, seed_demo
 from engine.errors import ValidationError
 from engine.geo import get_locator, invalidate_locator, is_component_id, is_grid_code
 from engine.models import Component, Department, GridCell, ProblemClass, Region, User
 from engine.reference import load_classes, read_classes, read_handler_types
-from engine.seed import DEMO_PASSWORD, seed_demo
 
 ROLES = {"supervisor", "acceptor", "shift_leader", "dispatcher", "handler", "leader", "auditor",
          "designer", "admin"}
