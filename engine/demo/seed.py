@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -147,6 +147,16 @@ def _blocks(col0: int, col1: int, row0: int, row1: int,
     return out
 
 
+@dataclass
+class _Lattice:
+    """The planned regions (one row dict per level) and grid cells, before insertion."""
+
+    districts: list[dict] = field(default_factory=list)
+    streets: list[dict] = field(default_factory=list)
+    communities: list[dict] = field(default_factory=list)
+    cells: list[dict] = field(default_factory=list)  # with private _col/_row keys, dropped on insert
+
+
 def seed_demo(session: Session, *, seed: int = 1, progress: Callable[[str], None] | None = None,
               if_empty: bool = False) -> dict[str, Any]:
     """Create the demo city in an empty database; never commits.
@@ -163,61 +173,91 @@ def seed_demo(session: Session, *, seed: int = 1, progress: Callable[[str], None
                     "reason": "the database already holds a city"}
         raise ValidationError("the database already holds a city; use a fresh database "
                               "(or pass --if-empty to skip seeding)")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # drawn from in this order: regions, then components
+    component_classes = _ensure_component_classes(session)
+    lattice = _plan_lattice(rng)
+    _insert_lattice(session, lattice, say)
+    departments = _plan_departments()
+    session.execute(insert(Department), departments)
+    say(f"departments {len(departments)}/{len(departments)}")
+    users = _insert_users(session, departments, say)
+    components = _plan_components(rng, lattice.cells, component_classes, departments)
+    for start in range(0, len(components), 2000):
+        chunk = components[start:start + 2000]
+        session.execute(insert(Component), chunk)
+        say(f"components {start + len(chunk)}/{len(components)}")
+    return _summary(seed, lattice, departments=len(departments), users=users, components=len(components))
 
+
+def _ensure_component_classes(session: Session) -> list[ProblemClass]:
     component_classes = _component_classes(session)
     if not component_classes:
         load_classes(session)
         component_classes = _component_classes(session)
     if not component_classes:
         raise ValidationError("no component classes to place in the inventory; check engine/data/classes.csv")
+    return component_classes
 
-    # --- regions and grid cells ------------------------------------------------------------
-    districts: list[dict] = []
-    streets: list[dict] = []
-    communities: list[dict] = []
-    cells: list[dict] = []
+
+def _plan_lattice(rng: random.Random) -> _Lattice:
+    """Districts cut into 3–4 streets, streets into 3–4 communities, communities into unit cells."""
+    lat = _Lattice()
     for d in DISTRICTS:
-        districts.append({"code": d.code, "name": d.name, "level": "district", "parent_code": None,
-                          "geometry": _rect_wkt(d.col0, d.row0, d.col1, d.row1)})
+        lat.districts.append({"code": d.code, "name": d.name, "level": "district", "parent_code": None,
+                              "geometry": _rect_wkt(d.col0, d.row0, d.col1, d.row1)})
         n_streets = rng.choice((3, 4))
         for si, (sc0, sc1, sr0, sr1) in enumerate(_blocks(d.col0, d.col1, d.row0, d.row1, n_streets)):
             street_code = f"{d.code}{si + 1:03d}"
             street_name = d.street_names[si]
-            streets.append({"code": street_code, "name": street_name, "level": "street",
-                            "parent_code": d.code, "geometry": _rect_wkt(sc0, sr0, sc1, sr1)})
+            lat.streets.append({"code": street_code, "name": street_name, "level": "street",
+                                "parent_code": d.code, "geometry": _rect_wkt(sc0, sr0, sc1, sr1)})
             n_comm = rng.choice((3, 4))
             names = rng.sample(COMMUNITY_NAMES, n_comm)
             for ci, (cc0, cc1, cr0, cr1) in enumerate(_blocks(sc0, sc1, sr0, sr1, n_comm)):
                 community_code = f"{street_code}{ci + 1:03d}"
-                communities.append({"code": community_code,
-                                    "name": f"{street_name.removesuffix('街道')}{names[ci]}社区",
-                                    "level": "community", "parent_code": street_code,
-                                    "geometry": _rect_wkt(cc0, cr0, cc1, cr1)})
-                seq = 0
-                for row in range(cr1 - 1, cr0 - 1, -1):  # north to south, west to east
-                    for col in range(cc0, cc1):
-                        seq += 1
-                        cells.append({
-                            "code": f"{community_code}{seq:03d}", "community_code": community_code,
-                            "street_code": street_code, "district_code": d.code,
-                            "geometry": _rect_wkt(col, row, col + 1, row + 1),
-                            "min_lon": _lon(col), "min_lat": _lat(row),
-                            "max_lon": _lon(col + 1), "max_lat": _lat(row + 1),
-                            "_col": col, "_row": row,
-                        })
-    regions = districts + streets + communities
-    for level_rows in (districts, streets, communities):
+                lat.communities.append({"code": community_code,
+                                        "name": f"{street_name.removesuffix('街道')}{names[ci]}社区",
+                                        "level": "community", "parent_code": street_code,
+                                        "geometry": _rect_wkt(cc0, cr0, cc1, cr1)})
+                lat.cells.extend(_community_cells(community_code, street_code, d.code, (cc0, cc1, cr0, cr1)))
+    return lat
+
+
+def _community_cells(community_code: str, street_code: str, district_code: str,
+                     block: tuple[int, int, int, int]) -> list[dict]:
+    """The unit cells of one community block, numbered north to south, west to east."""
+    col0, col1, row0, row1 = block
+    cells = []
+    seq = 0
+    for row in range(row1 - 1, row0 - 1, -1):
+        for col in range(col0, col1):
+            seq += 1
+            cells.append({
+                "code": f"{community_code}{seq:03d}", "community_code": community_code,
+                "street_code": street_code, "district_code": district_code,
+                "geometry": _rect_wkt(col, row, col + 1, row + 1),
+                "min_lon": _lon(col), "min_lat": _lat(row),
+                "max_lon": _lon(col + 1), "max_lat": _lat(row + 1),
+                "_col": col, "_row": row,
+            })
+    return cells
+
+
+def _insert_lattice(session: Session, lat: _Lattice, say: Callable[[str], None]) -> None:
+    n_regions = len(lat.districts) + len(lat.streets) + len(lat.communities)
+    for level_rows in (lat.districts, lat.streets, lat.communities):
         session.execute(insert(Region), level_rows)
-    say(f"regions {len(regions)}/{len(regions)} "
-        f"({len(districts)} districts, {len(streets)} streets, {len(communities)} communities)")
-    cell_rows = [{k: v for k, v in c.items() if not k.startswith("_")} for c in cells]
+    say(f"regions {n_regions}/{n_regions} "
+        f"({len(lat.districts)} districts, {len(lat.streets)} streets, {len(lat.communities)} communities)")
+    cell_rows = [{k: v for k, v in c.items() if not k.startswith("_")} for c in lat.cells]
     for start in range(0, len(cell_rows), 500):
         chunk = cell_rows[start:start + 500]
         session.execute(insert(GridCell), chunk)
         say(f"grid cells {start + len(chunk)}/{len(cell_rows)}")
 
-    # --- departments -----------------------------------------------------------------------
+
+def _plan_departments() -> list[dict]:
+    """One city-wide department per handler type, district ones for some types, and the two centres."""
     handler_types = {ht.code: ht for ht in read_handler_types()}
     departments: list[dict] = []
     for ht in handler_types.values():
@@ -235,10 +275,10 @@ def seed_demo(session: Session, *, seed: int = 1, progress: Callable[[str], None
     for code, name, name_en in CENTRES:
         departments.append({"code": code, "name": name, "name_en": name_en, "handler_type": code,
                             "district_code": None})
-    session.execute(insert(Department), departments)
-    say(f"departments {len(departments)}/{len(departments)}")
+    return departments
 
-    # --- users -----------------------------------------------------------------------------
+
+def _insert_users(session: Session, departments: list[dict], say: Callable[[str], None]) -> int:
     users = _demo_users(departments)
     taken = set(session.scalars(select(User.username).where(User.username.in_([u["username"] for u in users]))))
     if taken:
@@ -253,8 +293,12 @@ def seed_demo(session: Session, *, seed: int = 1, progress: Callable[[str], None
         u["password_hash"] = password_hash
     session.execute(insert(User), users)
     say(f"users {len(users)}/{len(users)}")
+    return len(users)
 
-    # --- components ------------------------------------------------------------------------
+
+def _plan_components(rng: random.Random, cells: list[dict], component_classes: list[ProblemClass],
+                     departments: list[dict]) -> list[dict]:
+    """COMPONENT_COUNT components in random cells, owned by the district's (else the city's) department."""
     dept_codes = {d["code"] for d in departments}
 
     def owner(handler_type: str, district_code: str) -> list[str]:
@@ -283,12 +327,11 @@ def seed_demo(session: Session, *, seed: int = 1, progress: Callable[[str], None
             "state": "normal", "source": "census",
             "installed_on": first_day + timedelta(days=rng.randrange(span_days + 1)),
         })
-    for start in range(0, len(components), 2000):
-        chunk = components[start:start + 2000]
-        session.execute(insert(Component), chunk)
-        say(f"components {start + len(chunk)}/{len(components)}")
+    return components
 
-    # --- summary ---------------------------------------------------------------------------
+
+def _summary(seed: int, lat: _Lattice, *, departments: int, users: int, components: int) -> dict[str, Any]:
+    cells = lat.cells
     middle = min(cells, key=lambda c: (abs(c["_col"] + 0.5 - COLUMNS / 2), abs(c["_row"] + 0.5 - ROWS / 2),
                                        c["code"]))
     center = [round((middle["min_lon"] + middle["max_lon"]) / 2, 7),
@@ -297,13 +340,13 @@ def seed_demo(session: Session, *, seed: int = 1, progress: Callable[[str], None
         "city": CITY_NAME,
         "city_en": CITY_NAME_EN,
         "seed": seed,
-        "districts": len(districts),
-        "streets": len(streets),
-        "communities": len(communities),
+        "districts": len(lat.districts),
+        "streets": len(lat.streets),
+        "communities": len(lat.communities),
         "grid_cells": len(cells),
-        "departments": len(departments),
-        "users": len(users),
-        "components": len(components),
+        "departments": departments,
+        "users": users,
+        "components": components,
         "bbox": [min(c["min_lon"] for c in cells), min(c["min_lat"] for c in cells),
                  max(c["max_lon"] for c in cells), max(c["max_lat"] for c in cells)],
         "center": center,
