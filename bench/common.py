@@ -231,7 +231,7 @@ CITIZEN_USERNAME = "citizen"
 
 def actor_for(role: str, department_code: str | None, district_code: str | None):
     """The demo user who may work a task row with these attributes."""
-    from engine.runtime import Actor
+    from engine.model import Actor
 
     if role in ("handler", "leader"):
         return Actor(f"{role}_{(department_code or '').replace('@', '_')}", role, department_code)

@@ -4,7 +4,7 @@
     memory, user tasks completed with the same (form-cleaned) data, the same engine steps as a
     command (do_engine_steps, refresh_waiting_tasks, do_engine_steps) with the engine's clock,
     id sequence and service handlers installed. No database, no serialization.
-(b) ``engine.runtime``: ``start_case`` and ``complete_task`` through a session, one committed
+(b) ``engine.commands``: ``start_case`` and ``complete_task`` through a session, one committed
     transaction per command: state, task rows, history event, deadlines, outbox.
 
 Both run the same cases in the same order: ``MIX`` in ``bench.common`` (≈ 7.5 completions per
@@ -54,7 +54,7 @@ RATIO_TARGETS = {"sqlite": ">= 0.4", "postgres": ">= 0.333"}  # within 2.5x / 3x
 
 
 def _reporter(plan: CasePlan):
-    from engine.runtime import Actor
+    from engine.model import Actor
 
     if plan.report["source"] == "supervisor":
         return Actor("supervisor1", "supervisor", None, plan.district_code)
@@ -67,9 +67,9 @@ def run_persisted(factory, ctx, plans: list[CasePlan], in_flight: int = IN_FLIGH
     """Walk ``plans`` through the engine, one committed transaction per command."""
     from sqlalchemy import select
 
+    from engine.commands import complete_task, start_case
     from engine.errors import Conflict
     from engine.models import TaskRow
-    from engine.runtime import complete_task, start_case
 
     step = clock_step()
     pending = deque(plans)
@@ -91,7 +91,7 @@ def run_persisted(factory, ctx, plans: list[CasePlan], in_flight: int = IN_FLIGH
                 continue
             stats["starts"] += 1
             if plan.steps:
-                active.append([plan, result["case_id"], 0])
+                active.append([plan, result.case_id, 0])
         if not active:
             break
         item = active.popleft()
@@ -133,10 +133,10 @@ class MemoryRun:
         from engine import definitions
         from engine.calendar import get_calendar
         from engine.clock import ManualClock
+        from engine.commands import form_options
         from engine.forms import validate
         from engine.geo import get_locator
         from engine.models import ProblemClass
-        from engine.runtime import form_options
 
         loaded = definitions.build(definitions.read_definition_files([definitions_dir()]))
         self.spec, self.subprocess_specs = loaded.spec, loaded.subprocess_specs
@@ -232,7 +232,7 @@ def _worker(ready, go, results, mode: str, url: str, count: int, offset: int, pr
     try:
         from engine.clock import ManualClock
         from engine.db import make_engine, session_factory
-        from engine.runtime import EngineContext
+        from engine.model import EngineContext
 
         engine = make_engine(url)
         factory = session_factory(engine)
@@ -281,7 +281,7 @@ def _worker(ready, go, results, mode: str, url: str, count: int, offset: int, pr
 def _write_profile(profiler: cProfile.Profile, path: str, stats: dict[str, int], seconds: float, url: str) -> None:
     backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     out = io.StringIO()
-    out.write(f"cProfile of engine.runtime (persisted, {backend}, one process): {stats['starts']} cases, "
+    out.write(f"cProfile of engine.commands (persisted, {backend}, one process): {stats['starts']} cases, "
               f"{stats['completions']} completions in {seconds:.2f} s under the profiler "
               f"({stats['completions'] / seconds:.0f}/s; the profiler itself slows it down).\n\n")
     out.write("== top 25 by cumulative time\n")
@@ -313,9 +313,9 @@ def run(results: Results, scratch: Scratch, quick: bool, out_dir: Path, cases: i
     """Run the section; with ``keep``, the single-process databases (real cases with history) are
     handed over as {backend: url} instead of dropped (the audit section replays them)."""
     try:
-        import engine.runtime  # noqa: F401
+        import engine.commands  # noqa: F401
     except ModuleNotFoundError as exc:
-        results.note(f"skipped: engine.runtime is not importable ({exc})")
+        results.note(f"skipped: engine.commands is not importable ({exc})")
         return
     total = cases or (100 if quick else 2000)
     total -= total % 2

@@ -74,7 +74,7 @@ def _worker(ready, go, results, url: str, mode: str) -> None:
         from engine import scheduler
         from engine.clock import ManualClock
         from engine.db import make_engine, session_factory
-        from engine.runtime import EngineContext
+        from engine.model import EngineContext
 
         engine = make_engine(url)
         factory = session_factory(engine)

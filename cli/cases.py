@@ -15,8 +15,8 @@ from cli.base import CliContext, cli, emit, fail, json_option
 from engine.clock import ManualClock, SystemClock
 from engine.db import transaction
 from engine.errors import CityCaseError
+from engine.model import Actor, EngineContext
 from engine.models import Case, Event, TaskRow, User
-from engine.runtime import Actor, EngineContext
 
 
 def _ctx(ctx: CliContext, clock=None) -> EngineContext:
@@ -74,7 +74,7 @@ def deploy(ctx: CliContext, paths: tuple[str, ...], deployed_by: str) -> None:
 @click.pass_obj
 def report(ctx: CliContext, file, username: str | None) -> None:
     """Start a case from a report document (JSON; '-' reads standard input)."""
-    from engine.runtime import start_case
+    from engine.commands import start_case
 
     try:
         doc = json.load(file)
@@ -84,7 +84,7 @@ def report(ctx: CliContext, file, username: str | None) -> None:
     def go():
         with transaction(ctx.session_factory) as s:
             actor = _actor(s, username) if username else Actor("citizen", "citizen")
-            return start_case(s, _ctx(ctx), doc, actor)
+            return start_case(s, _ctx(ctx), doc, actor).as_dict()
 
     out = _run(go)
     emit(ctx, out, f"case {out['number']} started ({out['status']})")
@@ -131,7 +131,7 @@ def _int_or(value: str) -> int:
 @click.pass_obj
 def complete(ctx: CliContext, task_id: str, username: str, data_json: str) -> None:
     """Complete a task with form data (validated against the task's form)."""
-    from engine.runtime import complete_task
+    from engine.commands import complete_task
 
     try:
         data = json.loads(data_json)
@@ -140,7 +140,7 @@ def complete(ctx: CliContext, task_id: str, username: str, data_json: str) -> No
 
     def go():
         with transaction(ctx.session_factory) as s:
-            return complete_task(s, _ctx(ctx), task_id, _actor(s, username), data)
+            return complete_task(s, _ctx(ctx), task_id, _actor(s, username), data).as_dict()
 
     out = _run(go)
     emit(ctx, out, f"case {out['number']}: task completed, case is {out['status']}")

@@ -46,7 +46,7 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
         fail("CITYCASE_SCHEDULER_TICK must be a positive number of seconds")
     clock = SystemClock()
     if once:
-        from engine.runtime import EngineContext
+        from engine.model import EngineContext
 
         counts = tick(ctx.session_factory, EngineContext.from_config(config, clock), sender=sender)
         emit(ctx, counts, _summary(counts))

@@ -51,9 +51,10 @@ NEXT_COUNTER = ("INSERT INTO counter (name, value) VALUES (:name, 1) "
 INSERT_CASE = (
     "INSERT INTO case_record (number, definition_id, status, source, class_code, urgency, grid_code, "
     "community_code, street_code, district_code, lon, lat, address, description, component_id, reporter, "
-    "public_token, created_at, updated_at, state, version, last_seq, last_hash) VALUES (:number, "
+    "reporter_salt, public_token, created_at, updated_at, state, version, last_seq, last_hash) VALUES (:number, "
     ":definition_id, 'open', :source, :class_code, :urgency, :grid_code, :community_code, :street_code, "
-    ":district_code, :lon, :lat, :address, :description, :component_id, :reporter, :public_token, :now, :now, "
+    ":district_code, :lon, :lat, :address, :description, :component_id, :reporter, :reporter_salt, :public_token, "
+    ":now, :now, "
     ":state, 0, 0, :last_hash) RETURNING id")
 SELECT_CLASS = "SELECT code, urgency, active FROM problem_class WHERE code = :code"
 

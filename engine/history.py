@@ -50,3 +50,53 @@ def check_chain(case_number: str, rows: list[Any]) -> ChainBreak | None:
             return ChainBreak(row.seq, "hash does not match the event's content")
         prev = row.hash
     return None
+
+
+# --- the one append ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChainHead:
+    """Where a case's chain ends: what its next event links to."""
+
+    case_id: int
+    number: str
+    last_seq: int
+    last_hash: str
+    spec_hash: str
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    seq: int
+    hash: str
+    row: dict[str, Any]  # the INSERT_EVENT parameters (``at`` as the writer stores it)
+
+
+# Moves the chain head of an event that leaves the workflow alone (claim, release, rating…);
+# checked against last_seq so two concurrent appends cannot both link to the same event.
+ADVANCE_HEAD = "UPDATE case_record SET last_seq = :seq, last_hash = :hash WHERE id = :id AND last_seq = :last_seq"
+
+
+def append_event(writer: Any, head: ChainHead, at: datetime, actor: str, kind: str, task_id: str | None,
+                 task_spec: str | None, data: dict[str, Any], *, advance: str = ADVANCE_HEAD,
+                 params: dict[str, Any] | None = None, then: list[tuple[str, Any]] | None = None) -> NewEvent:
+    """Append one event to a case's chain: the only place events are written.
+
+    ``advance`` is the case UPDATE that moves the head (given :seq, :hash, :id, :last_seq and
+    ``params``); it must hit exactly one row, else someone else changed the case (Conflict).
+    The event row and ``then`` (the command's other writes) follow in one batch.
+    ``writer`` is an ``engine.fastsql.Writer``: fixed SQL, the engine's hot path."""
+    from engine.errors import Conflict
+    from engine.fastsql import INSERT_EVENT
+
+    seq = head.last_seq + 1
+    data_json = canonical_json(data)
+    h = event_hash(head.last_hash, head.number, seq, at, actor, kind, task_id, task_spec, data_json, head.spec_hash)
+    if writer.run(advance, {**(params or {}), "seq": seq, "hash": h, "id": head.case_id,
+                            "last_seq": head.last_seq}) != 1:
+        raise Conflict("the case was changed by someone else; reload and try again")
+    row = {"case_id": head.case_id, "seq": seq, "at": writer.time(at), "actor": actor, "kind": kind,
+           "task_id": task_id, "task_spec": task_spec, "data": data_json, "spec_hash": head.spec_hash,
+           "prev_hash": head.last_hash, "hash": h}
+    writer.batch([(INSERT_EVENT, row), *(then or [])])
+    return NewEvent(seq, h, row)

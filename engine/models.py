@@ -188,6 +188,8 @@ class Case(Base):
     component_id: Mapped[str | None] = mapped_column(String(16))
     department_code: Mapped[str | None] = mapped_column(String(64), index=True)
     reporter: Mapped[str] = mapped_column(String(100), default="")
+    # Hex salt of the start event's reporter_commitment = sha256(salt ‖ reporter); erasable.
+    reporter_salt: Mapped[str | None] = mapped_column(String(32))
     public_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_note: Mapped[str | None] = mapped_column(Text)

@@ -11,7 +11,7 @@ case in its own transaction (``fire_case``):
 * SQLite: take the write lock with ``BEGIN IMMEDIATE`` before the first read, then check that
   the rows are still due. Writers queue on the lock (busy timeout), so the same holds.
 
-``engine.runtime.fire_timers`` deletes the fired deadline rows inside that transaction, so a
+``engine.commands.fire_timers`` deletes the fired deadline rows inside that transaction, so a
 crash before the commit leaves them due for the next tick. After the timers, the tick delivers
 the outbox (``engine.outbox.deliver``).
 
@@ -25,6 +25,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,11 +33,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import outbox, runtime
-from engine.clock import Clock, SystemClock
+from engine import commands, outbox
+from engine.clock import Clock, ManualClock, SystemClock
+from engine.commands.results import CaseResult
 from engine.errors import Conflict
+from engine.model import EngineContext
 from engine.models import Case, Deadline
-from engine.runtime import EngineContext
 
 log = logging.getLogger("citycase.scheduler")
 
@@ -85,7 +87,7 @@ def _transient(session: Session, exc: OperationalError) -> bool:
     return str(getattr(exc.orig, "sqlstate", "") or "").startswith("40")
 
 
-def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) -> dict[str, Any] | None:
+def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) -> CaseResult | None:
     """Fire the case's due timers in one committed transaction.
 
     Returns the command result, or None when there was nothing to do for this scheduler:
@@ -94,12 +96,13 @@ def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) 
     timer only once the clock is strictly past its instant).
     """
     now = ctx.clock.now()
+    at_now = replace(ctx, clock=ManualClock(now))  # the claim and the firing see the same instant
     try:
         with outbox.write_transaction(factory) as session:
             try:
                 if not _claim(session, case_id, now):
                     return None
-                return runtime.fire_timers(session, ctx, case_id)
+                return commands.fire_timers(session, at_now, case_id)
             except OperationalError as exc:
                 if _transient(session, exc):
                     raise Conflict(f"database busy: {exc.orig}") from exc

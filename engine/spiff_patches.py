@@ -7,7 +7,7 @@ exactly and for the simulator to move time, all three must come from the engine:
 * ``time`` in the task module becomes a shim whose ``time()`` reads the same clock;
 * ``uuid4`` in the task module draws from the current case's deterministic id sequence
   (``engine.ids``) while a command runs, and falls back to random ids otherwise.
-Applied once, on import of ``engine.runtime``.
+Applied once, on import of ``engine.commands``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from engine.scoped import scoped
@@ -17,6 +18,10 @@ class DeadlineService(Protocol):
     def suspend(self, deadline: dict[str, Any]) -> dict[str, Any]: ...
 
     def resume(self, deadline: dict[str, Any]) -> dict[str, Any]: ...
+
+    def step(self, hours: float) -> tuple[datetime, datetime]:
+        """(warn_at, due_at) of a step limited to ``hours`` working hours from now."""
+        ...
 
 
 @dataclass

@@ -6,8 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.commands import complete_task, start_case
+from engine.model import Actor, EngineContext
 from engine.models import Case, TaskRow
-from engine.runtime import Actor, EngineContext, complete_task, start_case
 
 SUPERVISOR = Actor("supervisor1", "supervisor", None, "330191")
 ACCEPTOR = Actor("acceptor1", "acceptor", "supervision_center")
@@ -66,7 +67,7 @@ class CaseDriver:
     def start(self, **overrides: Any) -> dict[str, Any]:
         with self.db.session() as s:
             result = start_case(s, self.ctx, report(self.db.city, **overrides), CITIZEN)
-        self.case_id = result["case_id"]
+        self.case_id = result.case_id
         return result
 
     def do(self, spec_id: str, data: dict[str, Any] | None = None, actor: Actor | None = None) -> dict[str, Any]:

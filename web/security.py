@@ -1,6 +1,6 @@
 """Who is signed in, what they may do, and the engine context of a request.
 
-* :func:`current_actor` — the signed-in user as an ``engine.runtime.Actor``; raises
+* :func:`current_actor` — the signed-in user as an ``engine.model.Actor``; raises
   :class:`NotSignedIn` (HTTP 401; pages redirect to /login) when nobody is signed in.
 * :func:`optional_actor` — the same, or ``None`` for anonymous visitors.
 * :func:`role_required` — a view decorator: anonymous → sign-in, wrong role → ``Forbidden`` (403).
@@ -23,8 +23,8 @@ from werkzeug.exceptions import Unauthorized
 from werkzeug.security import check_password_hash
 
 from engine.errors import Forbidden
+from engine.model import Actor, EngineContext
 from engine.models import User
-from engine.runtime import Actor, EngineContext
 from web.extensions import get_session, login_manager, state
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.calendar import get_calendar
 from engine.clock import ManualClock
+from engine.commands import complete_task, start_case, supervise
 from engine.db import transaction
 from engine.errors import CityCaseError, Conflict
+from engine.model import Actor, EngineContext
 from engine.models import Case, Deadline, GridCell, Outbox, ProblemClass, TaskRow
-from engine.runtime import Actor, EngineContext, complete_task, start_case, supervise
 from engine.scheduler import tick
 
 BRANCHES = (
@@ -236,8 +237,8 @@ class Simulator:
         reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("sim", "citizen")
         with transaction(self.factory) as s:
             result = start_case(s, self.ctx, report, reporter)
-        self.cases[result["case_id"]] = sim
-        self._schedule_case(result["case_id"])
+        self.cases[result.case_id] = sim
+        self._schedule_case(result.case_id)
 
     def _schedule_case(self, case_id: int) -> None:
         with self.factory() as s:
@@ -383,6 +384,6 @@ class Simulator:
 
 
 def _suggested_department(session: Session, row: TaskRow) -> str | None:
-    from engine.runtime import task_data
+    from engine.commands import task_data
 
     return task_data(session, row.id).get("suggested_department") or None

@@ -94,7 +94,7 @@ def test_simulation_is_deterministic(runner, tmp_path):
 def test_a_locked_database_is_an_error_with_advice(runner, tmp_path, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    import engine.runtime
+    import engine.commands
 
     url = f"sqlite:///{tmp_path / 'locked.db'}"
     run(runner, url, "db", "upgrade")
@@ -102,7 +102,7 @@ def test_a_locked_database_is_an_error_with_advice(runner, tmp_path, monkeypatch
     def locked(*_args, **_kwargs):
         raise OperationalError("INSERT …", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(engine.runtime, "start_case", locked)
+    monkeypatch.setattr(engine.commands, "start_case", locked)
     report = tmp_path / "r.json"
     report.write_text('{"source": "citizen"}')
     result = run(runner, url, "report", str(report), ok=False)

@@ -7,9 +7,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from engine.commands import LIVE, complete_task
 from engine.errors import Conflict
+from engine.model import EngineContext
 from engine.models import Event
-from engine.runtime import LIVE, EngineContext, complete_task
 from tests.factories import CaseDriver, actor_for, task_of
 
 

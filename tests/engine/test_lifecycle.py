@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.audit import verify_all
+from engine.commands import complete_task, supervise
 from engine.errors import Conflict, Forbidden, ValidationError
+from engine.model import Actor, EngineContext
 from engine.models import Case, Event, Outbox, TaskRow
-from engine.runtime import Actor, EngineContext, complete_task, supervise
 from tests.factories import DISPATCHER, CaseDriver, handler_of, leader_of, task_of
 
 DEPT = "sanitation@330191"  # dispatch.dmn's answer for E0102 in district 330191
@@ -193,7 +194,7 @@ def test_failed_check_is_reworked_by_the_same_department(drive):
 
 
 def test_overdue_handling_escalates_to_the_departments_leader(drive, city, ctx, clock):
-    from engine.runtime import fire_timers
+    from engine.commands import fire_timers
 
     _to_handle(drive)
     with city.session() as s:
@@ -265,7 +266,7 @@ def test_history_records_every_command_with_a_hash_chain(drive, city):
 def test_cases_get_daily_numbers(drive, city, ctx):
     first = drive.start()
     second = CaseDriver(city, ctx).start()
-    assert first["number"] == "2026112500001" and second["number"] == "2026112500002"
+    assert first.number == "2026112500001" and second.number == "2026112500002"
 
 
 def test_form_data_is_validated_and_nothing_is_written_on_error(drive, city):
@@ -322,7 +323,7 @@ def test_stale_version_is_a_conflict_and_writes_nothing(drive, city, ctx):
 
 
 def test_claimed_task_belongs_to_the_claimer(drive, city, ctx):
-    from engine.runtime import claim, release
+    from engine.commands import claim, release
 
     drive.start(source="supervisor")
     with city.session() as s:
@@ -368,7 +369,7 @@ def test_a_component_id_fills_class_and_location(drive, city):
 
 def test_every_timed_step_warns_at_80_percent_and_marks_overdue_once(drive, city, ctx, clock):
     from engine.calendar import get_calendar
-    from engine.runtime import fire_timers
+    from engine.commands import fire_timers
 
     drive.start()
     with city.session() as s:

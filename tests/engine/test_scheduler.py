@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
-from engine import runtime, scheduler
+from engine import commands, scheduler
 from engine.clock import ManualClock
 from engine.errors import Conflict
+from engine.model import EngineContext
 from engine.models import Case, Deadline, Event, Outbox, TaskRow
-from engine.runtime import EngineContext
 from tests.factories import CaseDriver, task_of
 
 DEPARTMENT = "sanitation@330191"
@@ -120,7 +120,7 @@ def test_warning_then_overdue_escalation_fire_exactly_once(city, clock):
 
 def _fire_then_crash(monkeypatch, exc: BaseException, *, before: bool = False):
     """Make the next fire_timers raise (after doing its work, unless ``before``), once."""
-    real = runtime.fire_timers
+    real = commands.fire_timers
     calls = []
 
     def crashing(session, ctx, case_id):
@@ -131,7 +131,7 @@ def _fire_then_crash(monkeypatch, exc: BaseException, *, before: bool = False):
             raise exc
         return real(session, ctx, case_id)
 
-    monkeypatch.setattr(runtime, "fire_timers", crashing)
+    monkeypatch.setattr(commands, "fire_timers", crashing)
     return calls
 
 
@@ -187,7 +187,7 @@ def test_fire_case_propagates_crashes_and_treats_conflicts_as_skips(sqlite_city,
     assert deadlines_of(db, driver.case_id) == pending
 
     result = scheduler.fire_case(db.factory, ctx, driver.case_id)
-    assert result is not None and result["case_id"] == driver.case_id
+    assert result is not None and result.case_id == driver.case_id
     assert scheduler.fire_case(db.factory, ctx, driver.case_id) is None  # nothing due any more
     assert outbox_kinds(db, driver.case_id) == ["deadline_warning"]
 

@@ -46,7 +46,10 @@ def test_state_round_trip_without_the_spec():
 
 def test_fast_dump_equals_spiffworkflows_own_converters(sqlite_city, clock):
     """dump_state builds the task dictionaries itself for speed; it must match the reference."""
-    from engine.runtime import LIVE, EngineContext, _load, _select_case
+    from engine.commands import LIVE
+    from engine.commands.frame import load_workflow, read_case
+    from engine.fastsql import Writer
+    from engine.model import EngineContext
     from engine.state import dump_state_reference
     from tests.factories import CaseDriver
 
@@ -58,6 +61,6 @@ def test_fast_dump_equals_spiffworkflows_own_converters(sqlite_city, clock):
     d.do("dispatch", {"department": "sanitation@330191"})
     LIVE.clear()
     with sqlite_city.session() as s:
-        loaded = _load(s, _select_case(s, d.case_id))
+        loaded = load_workflow(s, read_case(Writer(s), d.case_id))
     wf = loaded.workflow
     assert orjson.loads(dump_state(wf, 3)) == orjson.loads(dump_state_reference(wf, 3))

@@ -13,7 +13,7 @@ import yaml
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate as validate_spec
 
-from engine.runtime import EngineContext
+from engine.model import EngineContext
 from tests.factories import CaseDriver, report
 from tests.web.apikit import make_app
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.runtime import EngineContext
+from engine.model import EngineContext
 from tests.factories import CaseDriver
 from tests.web.webkit import login, make_app
 from web.geo_display import wgs84_to_gcj02

@@ -7,12 +7,12 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import update
+from web.inbox.queries import decode_after, encode_after, inbox_query
 
+from engine.model import EngineContext
 from engine.models import TaskRow
-from engine.runtime import EngineContext
 from tests.factories import CaseDriver
 from tests.web.webkit import cell_in, login, make_app, supervisor_case, task
-from web.inbox.queries import decode_after, encode_after, inbox_query
 
 
 def _counts(html: str) -> dict[str, int]:
@@ -36,19 +36,19 @@ def _handle_stage(db, clock, department="sanitation@330191") -> CaseDriver:
 
 def test_group_tab_claim_and_release(sqlite_city, clock):
     case = supervisor_case(sqlite_city, clock)
-    accept = task(sqlite_city, case["case_id"], "accept")
+    accept = task(sqlite_city, case.case_id, "accept")
     client = make_app(sqlite_city, clock).test_client()
     login(client, "acceptor1")
     assert _task_ids(client.get("/inbox").get_data(as_text=True)) == []
     group = client.get("/inbox?tab=group").get_data(as_text=True)
     assert _task_ids(group) == [accept.id]
-    assert case["number"] in group and "暴露垃圾" in group and "东湖区" in group
+    assert case.number in group and "暴露垃圾" in group and "东湖区" in group
 
     response = client.post(f"/tasks/{accept.id}/claim", data={"next": "/inbox?tab=group"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/inbox?tab=group")
     assert _task_ids(client.get("/inbox").get_data(as_text=True)) == [accept.id]
     assert _task_ids(client.get("/inbox?tab=group").get_data(as_text=True)) == []
-    assert task(sqlite_city, case["case_id"], "accept").assignee == "acceptor1"
+    assert task(sqlite_city, case.case_id, "accept").assignee == "acceptor1"
 
     client.post(f"/tasks/{accept.id}/release")
     assert _task_ids(client.get("/inbox").get_data(as_text=True)) == []
@@ -103,8 +103,8 @@ def test_lights_and_counts_follow_the_clock(sqlite_city, clock):
     first = supervisor_case(sqlite_city, clock)
     clock.advance(timedelta(minutes=30))
     second = supervisor_case(sqlite_city, clock)
-    a = task(sqlite_city, first["case_id"], "accept")
-    b = task(sqlite_city, second["case_id"], "accept")
+    a = task(sqlite_city, first.case_id, "accept")
+    b = task(sqlite_city, second.case_id, "accept")
     assert a.warn_at < a.due_at <= b.due_at
     client = make_app(sqlite_city, clock).test_client()
     login(client, "acceptor1")
@@ -135,12 +135,12 @@ def test_filters_class_district_street_grid_date(sqlite_city, clock):
     west = supervisor_case(sqlite_city, clock, "330192", class_code="E0104")
     clock.advance(timedelta(days=1))
     later = supervisor_case(sqlite_city, clock, "330191")
-    ids = {n: task(sqlite_city, c["case_id"], "accept").id for n, c in
+    ids = {n: task(sqlite_city, c.case_id, "accept").id for n, c in
            (("east", east), ("west", west), ("later", later))}
     with sqlite_city.session() as s:
         from engine.models import Case
 
-        east_case = s.get(Case, east["case_id"])
+        east_case = s.get(Case, east.case_id)
         street, grid = east_case.street_code, east_case.grid_code
     client = make_app(sqlite_city, clock).test_client()
     login(client, "acceptor1")
@@ -200,7 +200,7 @@ def test_page_pagination_links(sqlite_city, clock, monkeypatch):
         if url:
             assert "district=330191" in url and "after=" in url
     assert pages == 3
-    assert seen == [task(sqlite_city, c["case_id"], "accept").id for c in cases]
+    assert seen == [task(sqlite_city, c.case_id, "accept").id for c in cases]
 
 
 def test_inbox_query_keyset_pagination_nulls_last(city, clock):
@@ -208,7 +208,7 @@ def test_inbox_query_keyset_pagination_nulls_last(city, clock):
     for _ in range(5):
         cases.append(supervisor_case(city, clock))
         clock.advance(timedelta(minutes=7))
-    ids = [task(city, c["case_id"], "accept").id for c in cases]
+    ids = [task(city, c.case_id, "accept").id for c in cases]
     with city.session() as s:  # one task without deadline, one sharing another's due time
         s.execute(update(TaskRow).where(TaskRow.id == ids[1]).values(due_at=None, warn_at=None))
         due = s.get(TaskRow, ids[3]).due_at

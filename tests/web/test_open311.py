@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.apikeys import create_key, revoke
+from engine.model import EngineContext
 from engine.models import Case, Department, ProblemClass, TaskRow
-from engine.runtime import EngineContext
 from tests.factories import CaseDriver
 from tests.web.apikit import make_app
 from web.api.open311 import iso, request_dict, service_dict, status_notes, to_xml

@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
+from engine.model import EngineContext
 from engine.models import Attachment, Case, Component, Event
-from engine.runtime import EngineContext
 from tests.factories import CaseDriver
 from tests.web.webkit import cell_in, jpeg_bytes, login, make_app, tasks_of
 from web.geo_display import wgs84_to_gcj02

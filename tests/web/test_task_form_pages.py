@@ -6,8 +6,9 @@ import re
 
 from sqlalchemy import select
 
+from engine.commands import supervise
+from engine.model import EngineContext
 from engine.models import Attachment, Case, Event
-from engine.runtime import EngineContext, supervise
 from tests.factories import CaseDriver, leader_of
 from tests.web.webkit import jpeg_bytes, login, make_app, supervisor_case, task, tasks_of
 
@@ -28,7 +29,7 @@ def _handle_stage(db, clock) -> CaseDriver:
 
 def test_complete_a_task_through_the_form(sqlite_city, clock):
     case = supervisor_case(sqlite_city, clock)
-    accept = task(sqlite_city, case["case_id"], "accept")
+    accept = task(sqlite_city, case.case_id, "accept")
     client = make_app(sqlite_city, clock).test_client()
     login(client, "acceptor1")
     html = client.get(f"/tasks/{accept.id}").get_data(as_text=True)
@@ -36,16 +37,16 @@ def test_complete_a_task_through_the_form(sqlite_city, clock):
     response = client.post(f"/tasks/{accept.id}", data={"decision": "file", "note": "属实", "expected_version":
                                                         _version(html), "csrf_token": "ignored", "spec_id": "accept"})
     assert response.status_code == 302 and response.headers["Location"].endswith("/inbox")
-    assert [t.spec_id for t in tasks_of(sqlite_city, case["case_id"])] == ["file"]
+    assert [t.spec_id for t in tasks_of(sqlite_city, case.case_id)] == ["file"]
     with sqlite_city.session() as s:
-        event = s.scalars(select(Event).where(Event.case_id == case["case_id"]).order_by(Event.seq.desc())).first()
+        event = s.scalars(select(Event).where(Event.case_id == case.case_id).order_by(Event.seq.desc())).first()
         assert event.kind == "complete" and event.actor == "acceptor1" and "属实" in event.data
     assert "已办理" in client.get("/inbox").get_data(as_text=True)
 
 
 def test_form_in_english(sqlite_city, clock):
     case = supervisor_case(sqlite_city, clock)
-    accept = task(sqlite_city, case["case_id"], "accept")
+    accept = task(sqlite_city, case.case_id, "accept")
     client = make_app(sqlite_city, clock).test_client()
     login(client, "acceptor1")
     client.post("/language", data={"lang": "en"})
@@ -77,20 +78,20 @@ def test_validation_errors_keep_the_input(sqlite_city, clock):
 
 def test_conflict_when_completed_meanwhile(sqlite_city, clock):
     case = supervisor_case(sqlite_city, clock)
-    accept = task(sqlite_city, case["case_id"], "accept")
+    accept = task(sqlite_city, case.case_id, "accept")
     client = make_app(sqlite_city, clock).test_client()
     login(client, "acceptor1")
     html = client.get(f"/tasks/{accept.id}").get_data(as_text=True)
     driver = CaseDriver(sqlite_city, EngineContext(clock))
-    driver.case_id = case["case_id"]
+    driver.case_id = case.case_id
     driver.do("accept", {"decision": "file"})  # someone else was faster
     response = client.post(f"/tasks/{accept.id}", data={
-        "decision": "void", "note": "我写的备注", "expected_version": _version(html), "case_number": case["number"],
+        "decision": "void", "note": "我写的备注", "expected_version": _version(html), "case_number": case.number,
         "spec_id": "accept"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "案卷已被他人处理" in page and "我写的备注" in page and 'href="/inbox"' in page
-    assert [t.spec_id for t in tasks_of(sqlite_city, case["case_id"])] == ["file"]
+    assert [t.spec_id for t in tasks_of(sqlite_city, case.case_id)] == ["file"]
 
 
 def test_conflict_when_the_case_changed_since_opening(sqlite_city, clock):
@@ -204,9 +205,9 @@ def test_conflict_in_the_race_window_keeps_the_input(sqlite_city, clock, monkeyp
     from engine.errors import Conflict
 
     case = supervisor_case(sqlite_city, clock)
-    accept = task(sqlite_city, case["case_id"], "accept")
+    accept = task(sqlite_city, case.case_id, "accept")
     driver = CaseDriver(sqlite_city, EngineContext(clock))
-    driver.case_id = case["case_id"]
+    driver.case_id = case.case_id
 
     def faster_colleague(*args, **kwargs):
         driver.do("accept", {"decision": "file"})

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.commands import start_case
+from engine.model import Actor, EngineContext
 from engine.models import GridCell, TaskRow
-from engine.runtime import Actor, EngineContext, start_case
 from tests.factories import report
 from web.app import create_app
 

@@ -18,7 +18,7 @@ from typing import Any
 from flask import request
 
 from engine.errors import CityCaseError, Forbidden, ValidationError
-from engine.runtime import Actor
+from engine.model import Actor
 from web.security import optional_actor
 
 

@@ -24,19 +24,12 @@ from sqlalchemy import and_, or_, select
 from werkzeug.exceptions import HTTPException
 
 from engine import definitions
+from engine.commands import claim, complete_task, form_options, release, start_case, supervise
 from engine.errors import CityCaseError, Forbidden, NotFound, ValidationError
 from engine.forms import FormField
+from engine.model import Actor
 from engine.models import Case, Event, ProblemClass, TaskRow
-from engine.runtime import (
-    Actor,
-    check_visible,
-    claim,
-    complete_task,
-    form_options,
-    release,
-    start_case,
-    supervise,
-)
+from engine.queries.visibility import check_task_visible
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.extensions import get_session, limiter, state
 from web.security import INBOX_ROLES, authenticate, engine_context, may_see_case, now, sign_in, sign_out
@@ -163,11 +156,6 @@ def _case_variables(workflow) -> dict[str, Any]:
 
 
 # --- authorization helpers ------------------------------------------------------------------------------
-
-def check_task_visible(actor: Actor, row: TaskRow) -> None:
-    """Seeing a task: the engine's role/department/district rules, without the claim rule."""
-    check_visible(actor, row)
-
 
 def _case_by_number(session, number: str) -> Case:
     case = session.scalar(select(Case).where(Case.number == number))
@@ -350,14 +338,14 @@ def get_task(task_id: str):
 def claim_task(task_id: str):
     actor = api_actor(INBOX_ROLES)
     json_body(required=False)
-    return jsonify(claim(get_session(), engine_context(), task_id, actor))
+    return jsonify(claim(get_session(), engine_context(), task_id, actor).as_dict())
 
 
 @api_bp.post("/tasks/<task_id>/release")
 def release_task(task_id: str):
     actor = api_actor(INBOX_ROLES)
     json_body(required=False)
-    return jsonify(release(get_session(), engine_context(), task_id, actor))
+    return jsonify(release(get_session(), engine_context(), task_id, actor).as_dict())
 
 
 @api_bp.post("/tasks/<task_id>/complete")
@@ -374,7 +362,8 @@ def complete(task_id: str):
         errors["version"] = "must be the case version (a whole number) from GET /tasks/{id}"
     if errors:
         raise ValidationError("invalid request: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors)
-    return jsonify(complete_task(get_session(), engine_context(), task_id, actor, data, expected_version=version))
+    return jsonify(complete_task(get_session(), engine_context(), task_id, actor, data,
+                                 expected_version=version).as_dict())
 
 
 # --- cases --------------------------------------------------------------------------------------------------
@@ -394,9 +383,9 @@ def create_case():
         if report.get("self_handled"):
             raise Forbidden("only a supervisor can report a problem as fixed on the spot (自处理)")
     result = start_case(get_session(), engine_context(), report, actor)
-    response = jsonify(result)
+    response = jsonify(result.as_dict())
     response.status_code = 201
-    response.headers["Location"] = f"{api_bp.url_prefix}/cases/{result['number']}"
+    response.headers["Location"] = f"{api_bp.url_prefix}/cases/{result.number}"
     return response
 
 
@@ -428,7 +417,7 @@ def supervise_case(number: str):
     if not isinstance(level, str) or not isinstance(text_, str):
         raise ValidationError("level (remind | order) and text are required",
                               {k: "required" for k in ("level", "text") if not isinstance(body.get(k), str)})
-    return jsonify(supervise(session, engine_context(), case.id, actor, level, text_))
+    return jsonify(supervise(session, engine_context(), case.id, actor, level, text_).as_dict())
 
 
 __all__ = ["api_bp", "light", "task_json", "case_json", "field_json"]

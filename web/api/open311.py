@@ -27,9 +27,10 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
+from engine.commands import start_case
 from engine.errors import CityCaseError
+from engine.model import Actor
 from engine.models import Case, Department, ProblemClass, TaskRow
-from engine.runtime import Actor, start_case
 from web.api.auth import open311_key
 from web.extensions import get_session, limiter, state
 from web.security import engine_context, now
@@ -291,10 +292,10 @@ def _create_request(fmt: str):
               "reporter": _reporter(form) or f"open311:{key.name}"[:100]}
     actor = Actor(f"open311:{key.name}"[:64], "citizen")
     result = start_case(session, engine_context(), report, actor)
-    token = session.scalar(select(Case.public_token).where(Case.id == result["case_id"]))
-    notice = f"已受理，案件编号 {result['number']} / received as case {result['number']}"
+    token = session.scalar(select(Case.public_token).where(Case.id == result.case_id))
+    notice = f"已受理，案件编号 {result.number} / received as case {result.number}"
     return render(fmt, "service_requests", "request",
-                  [{"service_request_id": result["number"], "token": token, "service_notice": notice,
+                  [{"service_request_id": result.number, "token": token, "service_notice": notice,
                     "account_id": None}])
 
 

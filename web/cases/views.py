@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from engine import definitions
 from engine.calendar import get_calendar
+from engine.commands import supervise
 from engine.errors import CityCaseError, Forbidden, NotFound, ValidationError
 from engine.models import Attachment, Case, Event, GridCell, TaskRow, User
-from engine.runtime import check_permission, supervise
+from engine.queries.visibility import check_task_permission
 from web.assets import leaflet_installed
 from web.cases import bp
 from web.cases import reference as refdata
@@ -178,7 +179,7 @@ def case_page(number: str):
     tasks = []
     for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id).order_by(TaskRow.created_at, TaskRow.id)):
         try:
-            check_permission(actor, t)
+            check_task_permission(actor, t)
             may_act = True
         except CityCaseError:
             may_act = False
@@ -276,4 +277,3 @@ def current_app_response(content: bytes, content_type: str):
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Disposition"] = "inline"
     return response
-

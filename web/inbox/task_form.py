@@ -10,11 +10,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine import definitions
+from engine.commands import complete_task, form_options
 from engine.db import transaction
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms import FormField, FormSpec
 from engine.models import Case, TaskRow
-from engine.runtime import check_permission, complete_task, form_options
+from engine.queries.visibility import check_task_permission
 from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
 from web.cases.display import light, pick, remaining_text
@@ -188,7 +189,7 @@ def task_form(task_id: str):
         if request.method == "POST":
             return _conflict_without_task()
         raise NotFound(_("This task is no longer open: it was completed or the case moved on."))
-    check_permission(actor, row)
+    check_task_permission(actor, row)
     case = session.get(Case, row.case_id)
     row = _GhostRow(row.id, row.spec_id, row.name, row.assignee, row.warn_at, row.due_at)  # survives rollbacks
     definition = definitions.load(session, case.definition_id)

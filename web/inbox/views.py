@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.calendar import get_calendar
-from engine.runtime import claim, release
+from engine.commands import claim, release
 from web.auth.views import safe_next
 from web.cases import reference as refdata
 from web.cases.display import age_text, light, pick, remaining_text

@@ -10,10 +10,11 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from engine.commands import rate_case, start_case
 from engine.db import transaction
 from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
+from engine.model import Actor
 from engine.models import Case, Event, GridCell
-from engine.runtime import Actor, rate_case, start_case
 from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
 from web.cases.display import pick
@@ -146,8 +147,8 @@ def mobile():
         result, values, errors, message = _submit(
             "supervisor", actor, {"self_handled": bool(request.form.get("self_handled"))})
         if result is not None:
-            flash(_("Case %(number)s reported. Thank you!", number=result["number"]), "success")
-            return redirect(url_for("cases.case_page", number=result["number"]))
+            flash(_("Case %(number)s reported. Thank you!", number=result.number), "success")
+            return redirect(url_for("cases.case_page", number=result.number))
     return render_template("report/mobile.html", values=values, errors=errors, message=message,
                            groups=class_groups(), map=city_map()), (400 if errors or message else 200)
 
@@ -168,9 +169,9 @@ def public():
             result, values, errors, message = _submit("citizen", Actor(uploader, "citizen"),
                                                       {"reporter": contact or _("citizen")})
             if result is not None:
-                token = get_session().scalar(select(Case.public_token).where(Case.id == result["case_id"]))
+                token = get_session().scalar(select(Case.public_token).where(Case.id == result.case_id))
                 follow = url_for("report.follow", token=token, _external=True)
-                return render_template("report/public_done.html", number=result["number"], follow=follow), 201
+                return render_template("report/public_done.html", number=result.number, follow=follow), 201
     return render_template("report/public.html", values=values, errors=errors, message=message,
                            groups=class_groups(), map=city_map()), (400 if errors or message else 200)
 
