@@ -2,9 +2,8 @@
 
 Rows are bulk-loaded by ``bench.loader`` (not run through the engine): 100,000 open cases with
 one open task each (the design's 100,000 open tasks), timed, then 900,000 closed cases of past
-years added, timed again. Each query is ``web.inbox.queries.inbox_query`` — the function behind
-the inbox page (a per-light count plus the first page of 50, joined with case and class rows) —
-or, while that module is missing, an equivalent page query on task ⋈ case_record. Parameters
+years added, timed again. Each query is ``engine.queries.visible_tasks`` — the function behind
+the inbox page (a per-light count plus the first page of 50, joined with case and class rows). Parameters
 rotate over districts and departments so that not one cached page is timed; each query runs
 ``REPEAT`` times after ``WARM`` untimed runs, in a session of its own like a request.
 """
@@ -15,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bench.common import START, Scratch, log, missing_module, percentile
+from bench.common import START, Scratch, log, percentile
 from bench.report import Results
 
 TARGET = "<= 20"
@@ -49,46 +48,15 @@ def queries(handler_departments: list[str]) -> list[tuple[str, Callable[[int], d
     ]
 
 
-def _query_function(results: Results) -> Callable[..., Any]:
-    try:
-        from web.inbox.queries import inbox_query
-    except ModuleNotFoundError as exc:
-        if not missing_module(exc, "web.inbox.queries"):
-            raise
-        results.note("web.inbox.queries is not there yet: timed an equivalent page query on task ⋈ case_record "
-                     "(role + department/district + light, ORDER BY due_at, id LIMIT 50)")
-        return _equivalent_query
+def inbox_page(session, role: str, tab: str = "group", department_code: str | None = None,
+               district_code: str | None = None, light: str | None = None, username: str = "bench") -> Any:
+    """What the inbox page runs: ``engine.queries.visible_tasks`` with the per-light counts."""
+    from engine.model import Actor, Light
+    from engine.queries import Tab, TaskFilters, visible_tasks
 
-    def call(session, **params):
-        params.setdefault("username", "bench")
-        return inbox_query(session, now=START, **params)
-
-    return call
-
-
-def _equivalent_query(session, role: str, tab: str = "group", department_code: str | None = None,
-                      district_code: str | None = None, light: str | None = None, username: str = "bench"):
-    from sqlalchemy import and_, select
-
-    from engine.models import Case, TaskRow
-
-    where: list[Any] = []
-    if tab == "mine":
-        where.append(TaskRow.assignee == username)
-    else:
-        where += [TaskRow.role == role, TaskRow.assignee.is_(None)]
-        if department_code:
-            where.append(TaskRow.department_code == department_code)
-        if district_code:
-            where.append(TaskRow.district_code == district_code)
-    if light == "red":
-        where.append(TaskRow.due_at <= START)
-    elif light == "yellow":
-        where.append(and_(TaskRow.warn_at <= START, TaskRow.due_at > START))
-    stmt = (select(TaskRow.id, TaskRow.spec_id, TaskRow.name, TaskRow.due_at, TaskRow.warn_at, Case.number,
-                   Case.address, Case.class_code).join(Case, Case.id == TaskRow.case_id).where(*where)
-            .order_by(TaskRow.due_at, TaskRow.id).limit(50))
-    return session.execute(stmt).all()
+    actor = Actor(username, role, department_code, district_code)
+    filters = TaskFilters(tab=Tab(tab), light=Light(light) if light else None)
+    return visible_tasks(session, actor, filters, None, at=START, with_counts=True)
 
 
 def measure(url: str, handler_departments: list[str], fn: Callable[..., Any], repeat: int,
@@ -145,7 +113,7 @@ def run(results: Results, scratch: Scratch, quick: bool, sizes: list[int] | None
     except ModuleNotFoundError as exc:
         results.note(f"skipped: engine.models is not importable ({exc})")
         return
-    fn = _query_function(results)
+    fn = inbox_page
     sizes = sizes or ([10_000] if quick else [100_000, 1_000_000])
     repeat = repeat or (30 if quick else 100)
     open_tasks = min(100_000, sizes[0])

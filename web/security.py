@@ -7,7 +7,9 @@
 * :func:`authenticate` / :func:`sign_in` / :func:`sign_out` — password check and session login
   (Flask-Login). Inactive users never authenticate.
 * :func:`engine_context` — ``EngineContext`` from the app config and the app's clock.
-* :func:`may_see_case` — the case visibility rule shared by pages and API.
+
+Who may see which task or case is decided in ``engine.queries.visibility`` (pages, API and
+commands share it).
 """
 
 from __future__ import annotations
@@ -32,8 +34,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 STAFF_ROLES = ("acceptor", "shift_leader", "dispatcher", "handler", "leader", "supervisor",
                "auditor", "designer", "admin")
 INBOX_ROLES = ("acceptor", "shift_leader", "dispatcher", "handler", "supervisor", "leader")
-# Roles that see every case (a leader only when not tied to one department).
-ALL_CASES_ROLES = ("acceptor", "shift_leader", "dispatcher", "auditor", "admin")
 
 _dummy_hash: str | None = None
 
@@ -161,21 +161,6 @@ def engine_context() -> EngineContext:
 def now():
     """The app clock's current instant (aware UTC)."""
     return state().clock.now()
-
-
-def may_see_case(actor: Actor | None, case: Any) -> bool:
-    """Staff roles see all cases; handlers/leaders their department's; supervisors their district's."""
-    if actor is None:
-        return False
-    if actor.role in ALL_CASES_ROLES:
-        return True
-    if actor.role == "leader":
-        return actor.department_code is None or actor.department_code == case.department_code
-    if actor.role == "handler":
-        return actor.department_code is not None and actor.department_code == case.department_code
-    if actor.role == "supervisor":
-        return actor.district_code is None or actor.district_code == case.district_code
-    return False
 
 
 def config() -> dict[str, Any]:

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import update
-from web.inbox.queries import decode_after, encode_after, inbox_query
 
-from engine.model import EngineContext
+from engine.model import Actor, EngineContext
 from engine.models import TaskRow
+from engine.queries import Tab, TaskFilters, parse_cursor, visible_tasks
 from tests.factories import CaseDriver
 from tests.web.webkit import cell_in, login, make_app, supervisor_case, task
 
@@ -222,14 +222,14 @@ def test_inbox_query_keyset_pagination_nulls_last(city, clock):
     after = None
     with city.session() as s:
         while True:
-            page = inbox_query(s, role="acceptor", username="acceptor1", now=clock.now(), tab="group",
-                               after=after, limit=2)
-            seen += [r.id for r in page.rows]
+            page = visible_tasks(s, Actor("acceptor1", "acceptor"), TaskFilters(tab=Tab.GROUP), after,
+                                 at=clock.now(), limit=2, with_counts=True)
+            seen += [r.id for r in page.items]
             assert sum(page.counts.values()) == 5 and page.total == 5
-            if page.next_after is None:
+            if page.next is None:
                 break
-            after = decode_after(encode_after(page.next_after))
-            assert after == page.next_after
+            after = parse_cursor(page.next.encode())
+            assert after == page.next
     assert seen == expected
 
 
@@ -239,4 +239,4 @@ def test_after_parameter_garbage_shows_first_page(sqlite_city, clock):
     login(client, "acceptor1")
     for junk in ("x", "~", "2026~" + "a" * 40, "20261125T010000.000000Z"):
         assert client.get(f"/inbox?tab=group&after={junk}").status_code == 200
-    assert decode_after("nonsense") is None
+    assert parse_cursor("nonsense") is None

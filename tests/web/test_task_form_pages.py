@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from engine.commands import supervise
 from engine.model import EngineContext
-from engine.models import Attachment, Case, Event
+from engine.models import Attachment, Event
 from tests.factories import CaseDriver, leader_of
 from tests.web.webkit import jpeg_bytes, login, make_app, supervisor_case, task, tasks_of
 
@@ -125,9 +125,9 @@ def test_dispatch_preselects_the_suggested_department(sqlite_city, clock):
     driver.do("file", {"decision": "file"})
     dispatch = task(sqlite_city, driver.case_id, "dispatch")
     with sqlite_city.session() as s:
-        from web.inbox.task_form import suggested_value
+        from engine.queries.process_data import task_data
 
-        suggestion = suggested_value(s.get(Case, driver.case_id), dispatch.id, "suggested_department")
+        suggestion = task_data(s, dispatch.id).get("suggested_department")
     assert suggestion
     client = make_app(sqlite_city, clock).test_client()
     login(client, "dispatcher1")

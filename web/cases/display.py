@@ -1,4 +1,6 @@
-"""Display helpers shared by the pages: local times, deadline lights, bilingual labels."""
+"""Display helpers shared by the pages: local times, deadline light labels, bilingual labels.
+
+(Which light a task shows is the engine's rule: ``TaskItem.light_at`` / ``engine.queries.light``.)"""
 
 from __future__ import annotations
 
@@ -10,8 +12,6 @@ from flask import Flask, current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-LIGHTS = ("green", "yellow", "red")
-
 
 def is_english() -> bool:
     locale = get_locale()
@@ -21,15 +21,6 @@ def is_english() -> bool:
 def pick(zh: str, en: str | None) -> str:
     """The English text when the UI is English and one exists, else the Chinese one."""
     return en if (en and is_english()) else zh
-
-
-def light(warn_at: datetime | None, due_at: datetime | None, now: datetime) -> str:
-    """green while now < warn_at (< 80 % of the limit), yellow until due_at, red from due_at on."""
-    if due_at is not None and now >= due_at:
-        return "red"
-    if warn_at is not None and now >= warn_at:
-        return "yellow"
-    return "green"
 
 
 def light_label(value: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-import orjson
 from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,21 +13,30 @@ from sqlalchemy import select
 from engine import definitions
 from engine.calendar import get_calendar
 from engine.commands import supervise
-from engine.errors import CityCaseError, Forbidden, NotFound, ValidationError
-from engine.models import Attachment, Case, Event, GridCell, TaskRow, User
-from engine.queries.visibility import check_task_permission
+from engine.errors import Forbidden, NotFound, ValidationError
+from engine.model import CASE_STATUSES
+from engine.models import Attachment, GridCell
+from engine.queries import (
+    CaseFilters,
+    HistoryEvent,
+    case_history,
+    case_view,
+    may_act_on_task,
+    may_see_case,
+    may_supervise,
+    search_cases,
+)
 from web.assets import leaflet_installed
 from web.cases import bp
 from web.cases import reference as refdata
 from web.cases.attachments import STAGES, attachment_case, case_photos, store_upload, thumbnail
-from web.cases.display import light, pick, remaining_text, task_name
+from web.cases.display import pick, remaining_text, task_name
 from web.extensions import get_session, limiter
 from web.geo_display import to_display, wkt_polygon_display
 from web.security import (
     config,
     current_actor,
     engine_context,
-    may_see_case,
     now,
     optional_actor,
     role_required,
@@ -54,18 +62,6 @@ def anonymous_uploader() -> str:
     return name
 
 
-def visible_cases_filter(actor) -> list[Any]:
-    if actor.role in ("acceptor", "shift_leader", "dispatcher", "auditor", "admin"):
-        return []
-    if actor.role == "leader" and actor.department_code is None:
-        return []
-    if actor.role in ("leader", "handler"):
-        return [Case.department_code == actor.department_code]
-    if actor.role == "supervisor":
-        return [Case.district_code == actor.district_code] if actor.district_code else []
-    return [Case.id.is_(None)]
-
-
 @bp.route("/cases")
 @role_required(*STAFF)
 def search():
@@ -75,12 +71,8 @@ def search():
     if number:
         return redirect(url_for("cases.case_page", number=number))
     status = request.args.get("status", "")
-    where = visible_cases_filter(actor)
-    if status in ("open", "suspended", "closed", "voided", "invalid"):
-        where.append(Case.status == status)
-    rows = s.execute(select(Case.number, Case.status, Case.class_code, Case.district_code, Case.street_code,
-                            Case.created_at, Case.address).where(*where)
-                     .order_by(Case.created_at.desc(), Case.id.desc()).limit(50)).all()
+    filters = CaseFilters(status=status if status in CASE_STATUSES else None)
+    rows = search_cases(s, actor, filters, None, at=now()).items
     ref = refdata.reference(s)
     return render_template("cases/search.html", rows=rows, ref=ref, status=status,
                            class_name=lambda code: pick(ref.classes[code].name, ref.classes[code].name_en)
@@ -88,14 +80,14 @@ def search():
                            region=lambda code: refdata.region_name(ref, code))
 
 
-def load_visible_case(number: str) -> Case:
-    case = get_session().scalar(select(Case).where(Case.number == number))
-    actor = optional_actor()
-    if case is None:
-        raise NotFound(_("Case %(number)s does not exist.", number=number))
-    if not may_see_case(actor, case):
-        raise Forbidden(_("You may not see case %(number)s.", number=number))
-    return case
+def visible_case(number: str):
+    """The case view for the signed-in user, with the pages' own (translated) messages."""
+    try:
+        return case_view(get_session(), optional_actor(), number)
+    except NotFound:
+        raise NotFound(_("Case %(number)s does not exist.", number=number)) from None
+    except Forbidden:
+        raise Forbidden(_("You may not see case %(number)s.", number=number)) from None
 
 
 def _form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -125,18 +117,10 @@ def _form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) ->
     return items
 
 
-def history_items(case: Case, definition) -> list[dict[str, Any]]:
-    s = get_session()
-    events = s.execute(select(Event.seq, Event.at, Event.actor, Event.kind, Event.task_spec, Event.data)
-                       .where(Event.case_id == case.id).order_by(Event.seq)).all()
-    names = dict(s.execute(select(User.username, User.display_name)
-                           .where(User.username.in_({e.actor for e in events}))).all())
+def history_items(events: list[HistoryEvent], definition) -> list[dict[str, Any]]:
     items = []
     for e in events:
-        try:
-            data = orjson.loads(e.data) if e.data else {}
-        except orjson.JSONDecodeError:
-            data = {}
+        data = e.data
         summary: list[tuple[str, str]] = []
         if e.kind == "complete":
             summary = _form_summary(definition, e.task_spec, data.get("form") or {})
@@ -153,7 +137,7 @@ def history_items(case: Case, definition) -> list[dict[str, Any]]:
         elif e.kind == "rating":
             summary = [(_("Rating"), str(data.get("rating", "")))]
         spec = definition.user_tasks.get(e.task_spec) if (definition and e.task_spec) else None
-        items.append({"seq": e.seq, "at": e.at, "actor": names.get(e.actor, e.actor), "kind": e.kind,
+        items.append({"seq": e.seq, "at": e.at, "actor": e.actor_name, "kind": e.kind,
                       "task": task_name(e.task_spec, spec.name if spec else e.task_spec) if e.task_spec else "",
                       "summary": summary})
     return items
@@ -171,41 +155,31 @@ def map_data(case_like: Any, grid_wkt: str | None) -> dict[str, Any]:
 def case_page(number: str):
     actor = current_actor()
     s = get_session()
-    case = load_visible_case(number)
+    view = visible_case(number)
+    case = view.case
     ref = refdata.reference(s)
     definition = definitions.load(s, case.definition_id)
     instant = now()
     cal = get_calendar(s, config()["TIMEZONE"], config()["WORK_WINDOWS"])
-    tasks = []
-    for t in s.scalars(select(TaskRow).where(TaskRow.case_id == case.id).order_by(TaskRow.created_at, TaskRow.id)):
-        try:
-            check_task_permission(actor, t)
-            may_act = True
-        except CityCaseError:
-            may_act = False
-        tasks.append({"row": t, "name": task_name(t.spec_id, t.name), "light": light(t.warn_at, t.due_at, instant),
-                      "remaining": remaining_text(cal, instant, t.due_at), "may_act": may_act})
+    tasks = [{"row": t, "name": task_name(t.spec_id, t.name), "light": t.light_at(instant),
+              "remaining": remaining_text(cal, instant, t.due_at), "may_act": may_act_on_task(actor, t)}
+             for t in view.tasks]
     grid = s.get(GridCell, case.grid_code)
-    pclass = ref.classes.get(case.class_code)
     dept = ref.departments.get(case.department_code) if case.department_code else None
     photos = case_photos(s, case.id)
-    may_supervise = (actor.role == "leader" and case.status in ("open", "suspended")
-                     and (actor.department_code is None or actor.department_code == case.department_code
-                          or case.department_code is None))
     return render_template(
-        "cases/case.html", case=case, tasks=tasks, history=history_items(case, definition),
-        class_name=pick(pclass.name, pclass.name_en) if pclass else case.class_code,
-        major_name=pclass.major_name if pclass else "",
+        "cases/case.html", case=case, tasks=tasks, history=history_items(case_history(s, actor, case), definition),
+        class_name=pick(case.class_name, case.class_name_en), major_name=case.major_name,
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
         department=pick(dept.name, dept.name_en) if dept else (case.department_code or ""),
         before=[p for p in photos if p.stage == "report"], after=[p for p in photos if p.stage != "report"],
-        map=map_data(case, grid.geometry if grid else None), may_supervise=may_supervise)
+        map=map_data(case, grid.geometry if grid else None), may_supervise=may_supervise(actor, case))
 
 
 @bp.route("/cases/<number>/supervise", methods=["POST"])
 @role_required("leader")
 def supervise_case(number: str):
-    case = load_visible_case(number)
+    case = visible_case(number).case
     level = request.form.get("level", "")
     text = request.form.get("text", "")
     try:
@@ -245,7 +219,7 @@ def upload():
                     "thumb": url_for("cases.attachment", token=row.token, thumb=1)}), 201
 
 
-def _may_see_attachment(att: Any, case: Case | None) -> bool:
+def _may_see_attachment(att: Any, case: Any) -> bool:
     follow = request.args.get("follow")
     if follow and case is not None and case.public_token and secrets.compare_digest(follow, case.public_token):
         return True
@@ -277,3 +251,4 @@ def current_app_response(content: bytes, content_type: str):
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["Content-Disposition"] = "inline"
     return response
+

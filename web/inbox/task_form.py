@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from engine import definitions
 from engine.commands import complete_task, form_options
 from engine.db import transaction
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms import FormField, FormSpec
-from engine.models import Case, TaskRow
-from engine.queries.visibility import check_task_permission
+from engine.queries import CaseRecord, find_case, load_case, may_see_case, task_view
+from engine.queries.process_data import task_data
 from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
-from web.cases.display import light, pick, remaining_text
+from web.cases.display import pick, remaining_text
 from web.extensions import get_session, rollback, state
 from web.inbox import bp
-from web.security import INBOX_ROLES, config, current_actor, engine_context, may_see_case, now, role_required
+from web.security import INBOX_ROLES, config, current_actor, engine_context, now, role_required
 
 UPLOAD_STAGE = {"handle": "handle", "check": "check", "verify": "check"}
 _TRUE = {"on", "true", "1"}
@@ -29,40 +27,6 @@ _TRUE = {"on", "true", "1"}
 
 def upload_stage(spec_id: str) -> str:
     return UPLOAD_STAGE.get(spec_id, "report")
-
-
-def suggested_value(case: Case, task_id: str, key: str) -> Any:
-    """A value the process put into the READY task's data (e.g. suggested_department), read from the
-    stored state without loading the workflow."""
-    try:
-        blob = orjson.loads(case.state)
-    except (orjson.JSONDecodeError, TypeError):
-        return None
-    containers = [blob.get("tasks") or {}]
-    containers += [sub.get("tasks") or {} for sub in (blob.get("subprocesses") or {}).values() if isinstance(sub, dict)]
-    for tasks in containers:
-        if task_id in tasks:
-            return _task_data(tasks, task_id).get(key)
-    return None
-
-
-def _task_data(tasks: dict[str, Any], task_id: str) -> dict[str, Any]:
-    """SpiffWorkflow stores full data on the root task and per-task deltas below it: replay the chain."""
-    chain = []
-    current: str | None = task_id
-    while current is not None and current in tasks and len(chain) < 10_000:
-        chain.append(tasks[current])
-        current = tasks[current].get("parent")
-    data: dict[str, Any] = {}
-    for node in reversed(chain):  # as SpiffWorkflow's TaskConverter.from_dict does it
-        delta = node.get("delta")
-        if delta and node.get("parent") is not None:
-            data = {**data, **(delta.get("updates") or {})}
-            for gone in delta.get("deletions") or []:
-                data.pop(gone, None)
-        else:
-            data = dict(node.get("data") or {})
-    return data
 
 
 def choices_for(f: FormField, options: dict[str, list[Any]]) -> list[tuple[str, str]]:
@@ -143,11 +107,10 @@ def submitted_data(form: FormSpec, actor_name: str, stage: str) -> tuple[dict[st
     return data, upload_errors
 
 
-def _render(row: Any, case: Case, form: FormSpec, values: dict[str, Any], errors: dict[str, str],
+def _render(row: Any, case: CaseRecord, form: FormSpec, values: dict[str, Any], errors: dict[str, str],
             version: int, conflict: bool = False, message: str | None = None, status: int = 200):
     session = get_session()
     ref = refdata.reference(session)
-    pclass = ref.classes.get(case.class_code)
     options = form_options(session, row.spec_id)
     instant = now()
     deadline = None
@@ -155,24 +118,24 @@ def _render(row: Any, case: Case, form: FormSpec, values: dict[str, Any], errors
         from engine.calendar import get_calendar
 
         cal = get_calendar(session, config()["TIMEZONE"], config()["WORK_WINDOWS"])
-        deadline = {"light": light(row.warn_at, row.due_at, instant), "text": remaining_text(cal, instant, row.due_at),
+        deadline = {"light": row.light_at(instant), "text": remaining_text(cal, instant, row.due_at),
                     "due_at": row.due_at}
     return render_template(
         "inbox/task.html", row=row, case=case, fields=field_views(form, values, errors, options),
         version=version, conflict=conflict, message=message, errors=errors, deadline=deadline,
-        class_name=pick(pclass.name, pclass.name_en) if pclass else case.class_code,
+        class_name=pick(case.class_name, case.class_name_en),
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
         photos=case_photos(session, case.id), stage=upload_stage(row.spec_id)), status
 
 
-def _defaults(form: FormSpec, case: Case, row: Any, options: dict[str, list[Any]]) -> dict[str, Any]:
+def _defaults(form: FormSpec, task_id: str, options: dict[str, list[Any]]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for f in form.fields:
         if f.default is not None:
             values[f.key] = "true" if f.default is True else f.default
     for f in form.fields:
         if f.values_key == "department_options":
-            suggestion = suggested_value(case, row.id, "suggested_department")
+            suggestion = task_data(get_session(), task_id).get("suggested_department")
             allowed = {(o.get("value") if isinstance(o, dict) else o) for o in options.get(f.values_key, [])}
             if suggestion in allowed:
                 values[f.key] = suggestion
@@ -184,19 +147,16 @@ def _defaults(form: FormSpec, case: Case, row: Any, options: dict[str, list[Any]
 def task_form(task_id: str):
     actor = current_actor()
     session = get_session()
-    row = session.get(TaskRow, task_id)
-    if row is None:
+    try:
+        view = task_view(session, actor, task_id, acting=True)  # the page's one read and one check
+    except NotFound:
         if request.method == "POST":
             return _conflict_without_task()
-        raise NotFound(_("This task is no longer open: it was completed or the case moved on."))
-    check_task_permission(actor, row)
-    case = session.get(Case, row.case_id)
-    row = _GhostRow(row.id, row.spec_id, row.name, row.assignee, row.warn_at, row.due_at)  # survives rollbacks
-    definition = definitions.load(session, case.definition_id)
-    form = definition.user_tasks[row.spec_id].form
+        raise NotFound(_("This task is no longer open: it was completed or the case moved on.")) from None
+    row, case, form = view.task, view.case, view.form  # plain values: they survive rollbacks
     if request.method == "GET":
         options = form_options(session, row.spec_id)
-        return _render(row, case, form, _defaults(form, case, row, options), {}, case.version)
+        return _render(row, case, form, _defaults(form, row.id, options), {}, case.version)
 
     done_message = _("Task “%(name)s” of case %(number)s completed.", name=row.name, number=case.number)
     data, upload_errors = submitted_data(form, actor.username, upload_stage(row.spec_id))
@@ -216,6 +176,7 @@ def task_form(task_id: str):
                        message=str(exc) if not exc.fields else None, status=400)
     except Conflict:
         rollback()
+        case = load_case(get_session(), case.id)  # the version someone else's change left
         return _render(row, case, form, data, {}, case.version, conflict=True, status=409)
     flash(done_message, "success")  # (row is gone now: the command removed the finished task's row)
     return redirect(url_for("inbox.inbox"))
@@ -225,7 +186,7 @@ def _conflict_without_task():
     """The task vanished before the submit: show what was typed with the conflict message."""
     actor = current_actor()
     session = get_session()
-    case = session.scalar(select(Case).where(Case.number == request.form.get("case_number", "")))
+    case = find_case(session, request.form.get("case_number", ""))
     spec_id = request.form.get("spec_id", "")
     if case is None or not may_see_case(actor, case):
         raise Conflict(_("Someone was faster: the case has already been handled by someone else."))
@@ -244,7 +205,7 @@ def _conflict_without_task():
 
 
 class _GhostRow:
-    """A plain copy of a task row: still usable after a rollback or once the task is gone."""
+    """What the conflict page shows of a task that is gone (no row to read any more)."""
 
     def __init__(self, task_id: str, spec_id: str, name: str, assignee: str | None = None,
                  warn_at: Any = None, due_at: Any = None) -> None:

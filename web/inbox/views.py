@@ -10,12 +10,14 @@ from flask_babel import gettext as _
 
 from engine.calendar import get_calendar
 from engine.commands import claim, release
+from engine.model import LIGHTS, Light
+from engine.queries import Tab, TaskFilters, local_days, parse_cursor, visible_tasks
+from engine.queries.tasks import PAGE_SIZE
 from web.auth.views import safe_next
 from web.cases import reference as refdata
-from web.cases.display import age_text, light, pick, remaining_text
+from web.cases.display import age_text, pick, remaining_text
 from web.extensions import get_session
 from web.inbox import bp
-from web.inbox.queries import LIGHTS, PAGE_SIZE, decode_after, encode_after, inbox_query
 from web.security import INBOX_ROLES, config, current_actor, engine_context, now, role_required
 
 FILTER_KEYS = ("class", "district", "street", "grid", "light", "source", "from", "to")
@@ -32,6 +34,13 @@ def _filters() -> dict[str, str]:
     return {k: request.args.get(k, "").strip() for k in FILTER_KEYS if request.args.get(k, "").strip()}
 
 
+def _task_filters(tab: str, f: dict[str, str]) -> TaskFilters:
+    created_from, created_before = local_days(_date(f.get("from")), _date(f.get("to")), config()["TIMEZONE"])
+    return TaskFilters(tab=Tab(tab), class_code=f.get("class"), district=f.get("district"), street=f.get("street"),
+                       grid=f.get("grid"), light=Light(f["light"]) if f.get("light") in LIGHTS else None,
+                       source=f.get("source"), created_from=created_from, created_before=created_before)
+
+
 @bp.route("/inbox")
 @role_required(*INBOX_ROLES)
 def inbox():
@@ -42,29 +51,24 @@ def inbox():
         tab = "mine"
     f = _filters()
     instant = now()
-    page = inbox_query(
-        session, role=actor.role, username=actor.username, now=instant, tab=tab,
-        department_code=actor.department_code, district_code=actor.district_code,
-        class_code=f.get("class"), district=f.get("district"), street=f.get("street"), grid=f.get("grid"),
-        light=f.get("light") if f.get("light") in LIGHTS else None, source=f.get("source"),
-        created_from=_date(f.get("from")), created_to=_date(f.get("to")),
-        timezone=config()["TIMEZONE"], after=decode_after(request.args.get("after")), limit=PAGE_SIZE)
+    page = visible_tasks(session, actor, _task_filters(tab, f), parse_cursor(request.args.get("after")),
+                         at=instant, limit=PAGE_SIZE, with_counts=True)
     cal = get_calendar(session, config()["TIMEZONE"], config()["WORK_WINDOWS"])
     ref = refdata.reference(session)
     rows: list[dict[str, Any]] = []
-    for r in page.rows:
+    for r in page.items:
         rows.append({
             "row": r,
             "class_name": pick(r.class_name, r.class_name_en),
             "district": refdata.region_name(ref, r.district_code),
             "street": refdata.region_name(ref, r.street_code),
             "age": age_text(r.case_created_at, instant),
-            "light": light(r.warn_at, r.due_at, instant),
+            "light": r.light_at(instant),
             "remaining": remaining_text(cal, instant, r.due_at),
         })
     next_url = None
-    if page.next_after is not None:
-        next_url = url_for("inbox.inbox", tab=tab, after=encode_after(page.next_after), **f)
+    if page.next is not None:
+        next_url = url_for("inbox.inbox", tab=tab, after=page.next.encode(), **f)
     return render_template(
         "inbox/inbox.html", tab=tab, rows=rows, counts=page.counts, total=page.total, filters=f,
         next_url=next_url, first_url=url_for("inbox.inbox", tab=tab, **f) if request.args.get("after") else None,
