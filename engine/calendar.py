@@ -33,9 +33,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from engine.model import UNITS
 from engine.models import CalendarDay, Counter
 
-UNITS = ("minute", "workhour", "workday")
 DEFAULT_WINDOWS = "08:30-12:00,13:30-17:30"
 DEFAULT_TZ = "Asia/Shanghai"
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import ValidationError
+from engine.model import UNITS, URGENCIES
 from engine.models import ProblemClass
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -26,8 +27,6 @@ CLASSES_CSV = DATA_DIR / "classes.csv"
 HANDLER_TYPES_CSV = DATA_DIR / "handler_types.csv"
 
 KIND_PREFIX = {"component": "C", "event": "E"}
-UNITS = frozenset({"minute", "workhour", "workday"})
-URGENCIES = frozenset({"normal", "urgent", "emergency"})
 
 _CLASS_COLUMNS = ("kind", "major", "major_name", "minor", "minor_name", "name_en", "handler_type",
                   "suggested_limit", "suggested_unit", "urgency")

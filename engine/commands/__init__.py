@@ -11,7 +11,7 @@ from engine.commands.cases import fire_timers, rate_case, supervise
 from engine.commands.live import LIVE
 from engine.commands.results import CaseResult, ClaimResult, RatingResult
 from engine.commands.start import start_case
-from engine.commands.tasks import claim, complete_task, form_options, release, task_data
+from engine.commands.tasks import claim, complete_task, form_options, release
 
 __all__ = ["start_case", "claim", "release", "complete_task", "fire_timers", "supervise", "rate_case",
-           "form_options", "task_data", "CaseResult", "ClaimResult", "RatingResult", "LIVE"]
+           "form_options", "CaseResult", "ClaimResult", "RatingResult", "LIVE"]

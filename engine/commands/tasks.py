@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.commands.frame import CommandFrame, Outcome, load_workflow, read_case, read_task
-from engine.commands.live import LIVE, LiveWorkflow
+from engine.commands.frame import CommandFrame, Outcome
 from engine.commands.results import CaseResult, ClaimResult
 from engine.commands.start import attach
 from engine.commands.steps import apply_complete
 from engine.errors import Conflict, Forbidden
-from engine.fastsql import Writer
 from engine.forms import validate as validate_form
 from engine.model import Actor, EngineContext, EventKind
 from engine.models import Department, TaskRow
@@ -71,17 +68,3 @@ def complete_task(session: Session, ctx: EngineContext, task_id: str, actor: Act
         outcome = Outcome(EventKind.COMPLETE, actor.username, task_id, task.spec_id, {"form": clean})
         frame.run(loaded, outcome, lambda wf: apply_complete(wf, task_id, clean))
         return frame.save(loaded, outcome)
-
-
-def task_data(session: Session, task_id: str) -> dict[str, Any]:
-    """The data a READY task sees (e.g. the dispatch rule's suggested_department), read-only.
-
-    Lives here until the read side (engine.queries) takes it: it loads the workflow like a command."""
-    writer = Writer(session)
-    task = read_task(writer, task_id)
-    case = read_case(writer, task.case_id)
-    loaded = load_workflow(session, case)
-    found = loaded.workflow.get_task_from_id(UUID(task_id))
-    data = dict(found.data) if found is not None else {}
-    LIVE.put(loaded.key, LiveWorkflow(case.version, case.last_hash, loaded.workflow, loaded.ids.counter))
-    return data

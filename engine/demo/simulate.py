@@ -384,6 +384,6 @@ class Simulator:
 
 
 def _suggested_department(session: Session, row: TaskRow) -> str | None:
-    from engine.commands import task_data
+    from engine.queries.process_data import task_data
 
     return task_data(session, row.id).get("suggested_department") or None
