@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-import orjson
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -14,7 +13,8 @@ from engine.commands import rate_case, start_case
 from engine.db import transaction
 from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
 from engine.model import Actor
-from engine.models import Case, Event, GridCell
+from engine.models import GridCell
+from engine.queries.public import PublicCase, follow_token, milestones, public_case
 from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
 from web.cases.display import pick
@@ -169,7 +169,7 @@ def public():
             result, values, errors, message = _submit("citizen", Actor(uploader, "citizen"),
                                                       {"reporter": contact or _("citizen")})
             if result is not None:
-                token = get_session().scalar(select(Case.public_token).where(Case.id == result.case_id))
+                token = follow_token(get_session(), result.case_id)
                 follow = url_for("report.follow", token=token, _external=True)
                 return render_template("report/public_done.html", number=result.number, follow=follow), 201
     return render_template("report/public.html", values=values, errors=errors, message=message,
@@ -191,31 +191,24 @@ PUBLIC_STATUS = {
 }
 
 
-def _case_by_token(token: str) -> Case:
-    case = get_session().scalar(select(Case).where(Case.public_token == token)) if 16 <= len(token) <= 64 else None
-    if case is None:
-        raise NotFound(_("This follow-up link is not valid."))
-    return case
+def _case_by_token(token: str) -> PublicCase:
+    try:
+        return public_case(get_session(), token)
+    except NotFound:
+        raise NotFound(_("This follow-up link is not valid.")) from None
 
 
-def public_progress(case: Case) -> list[dict[str, Any]]:
+def public_progress(case: PublicCase) -> list[dict[str, Any]]:
     """Milestones only: no notes, no names."""
     steps = [{"at": case.created_at, "label": pick("已上报", "Reported")}]
-    rows = get_session().execute(select(Event.at, Event.kind, Event.task_spec, Event.data)
-                                 .where(Event.case_id == case.id, Event.kind == "complete").order_by(Event.seq))
-    for e in rows:
-        names = PUBLIC_STEPS.get(e.task_spec or "")
+    for m in milestones(get_session(), case.id):
+        names = PUBLIC_STEPS.get(m.step)
         if names is None:
             continue
         label = pick(*names)
-        if e.task_spec == "file":
-            try:
-                decision = (orjson.loads(e.data).get("form") or {}).get("decision")
-            except orjson.JSONDecodeError:
-                decision = None
-            if decision == "void":
-                label = pick("不予立案", "Not accepted")
-        steps.append({"at": e.at, "label": label})
+        if m.step == "file" and m.decision == "void":
+            label = pick("不予立案", "Not accepted")
+        steps.append({"at": m.at, "label": label})
     return steps
 
 
@@ -229,7 +222,7 @@ def follow(token: str):
         status=pick(*PUBLIC_STATUS.get(case.status, (case.status, case.status))),
         class_name=pick(pclass.name, pclass.name_en) if pclass else case.class_code,
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
-        photos=case_photos(get_session(), case.id), may_rate=case.status == "closed" and case.rating is None)
+        photos=case_photos(get_session(), case.id), may_rate=case.may_rate)
 
 
 @bp.route("/follow/<token>/rate", methods=["POST"])

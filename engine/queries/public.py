@@ -1,0 +1,81 @@
+"""What a reporter sees through the follow-up link: the case's headline and its milestones, never
+names, notes or the workflow's data (the token is the only credential)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.model import CaseStatus, EventKind
+from engine.models import Case, Event
+
+TOKEN_CHARS = (16, 64)  # tokens are issued with 24 random bytes (32 characters); anything else is a miss
+
+
+@dataclass(frozen=True)
+class PublicCase:
+    id: int
+    number: str
+    status: str
+    class_code: str
+    district_code: str
+    street_code: str
+    address: str
+    description: str  # the reporter's own words
+    created_at: datetime
+    rating: int | None
+    rating_note: str | None
+
+    @property
+    def may_rate(self) -> bool:
+        return self.status == CaseStatus.CLOSED and self.rating is None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A completed step: its task spec id and, when its form made one, the decision (e.g. file → void)."""
+
+    at: datetime
+    step: str
+    decision: str | None
+
+
+def public_case(session: Session, token: str) -> PublicCase:
+    """The case of a follow-up token; NotFound for anything else."""
+    row = None
+    if TOKEN_CHARS[0] <= len(token) <= TOKEN_CHARS[1]:
+        row = session.execute(select(Case.id, Case.number, Case.status, Case.class_code, Case.district_code,
+                                     Case.street_code, Case.address, Case.description, Case.created_at,
+                                     Case.rating, Case.rating_note)
+                              .where(Case.public_token == token)).first()
+    if row is None:
+        raise NotFound("this follow-up link is not valid")
+    return PublicCase(*row)
+
+
+def milestones(session: Session, case_id: int) -> list[Milestone]:
+    """The completed steps in order (the caller picks which to show and how to name them)."""
+    rows = session.execute(select(Event.at, Event.task_spec, Event.data)
+                           .where(Event.case_id == case_id, Event.kind == EventKind.COMPLETE).order_by(Event.seq))
+    result = []
+    for at, step, data in rows:
+        try:
+            form = orjson.loads(data).get("form") or {}
+        except (orjson.JSONDecodeError, AttributeError):
+            form = {}
+        decision = form.get("decision") if isinstance(form, dict) else None
+        result.append(Milestone(at, step or "", decision if isinstance(decision, str) else None))
+    return result
+
+
+def follow_token(session: Session, case_id: int) -> str | None:
+    """The follow-up token of a case just filed (shown once to the reporter)."""
+    return session.scalar(select(Case.public_token).where(Case.id == case_id))
+
+
+__all__ = ["PublicCase", "Milestone", "public_case", "milestones", "follow_token"]
