@@ -1,9 +1,8 @@
-"""Case commands: deploy, report, tasks, complete, history, verify, simulate, demo-cases."""
+"""Case commands: deploy, report, tasks, complete, history, simulate, demo-cases (verify: cli/audit.py)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -163,33 +162,6 @@ def history(ctx: CliContext, case_ref: str) -> None:
     text = "\n".join(f"{e['seq']:>3} {e['at']} {e['actor']:<28} {e['kind']:<9} {e['task'] or ''}"
                      for e in out["events"])
     emit(ctx, out, f"case {case.number} ({case.status})\n{text}")
-
-
-@cli.command()
-@click.option("--chain-only", is_flag=True, help="check hash chains only, without replay")
-@click.option("--case", "case_refs", multiple=True, help="only these case numbers")
-@json_option
-@click.pass_obj
-def verify(ctx: CliContext, chain_only: bool, case_refs: tuple[str, ...]) -> None:
-    """Check every case: hash chain intact and replay reproduces the stored state. Exit 1 if any is broken."""
-    from engine.audit import check_chains, verify_all
-
-    def progress(done: int, total: int) -> None:
-        click.echo(f"verified {done}/{total}", err=True)
-
-    with ctx.session_factory() as s:
-        if chain_only:
-            checked, problems = check_chains(s)
-        else:
-            ids = None
-            if case_refs:
-                ids = list(s.scalars(select(Case.id).where(Case.number.in_(case_refs))))
-            checked, problems = verify_all(s, progress=progress, case_ids=ids)
-    out = {"checked": checked, "broken": [p.as_dict() for p in problems]}
-    lines = [f"BROKEN {p.number} (id {p.case_id}): {p.reason}" for p in problems]
-    emit(ctx, out, "\n".join(lines + [f"{checked} cases checked, {len(problems)} broken"]))
-    if problems:
-        sys.exit(1)
 
 
 def _sim_start(start: str | None) -> datetime:

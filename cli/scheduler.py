@@ -15,6 +15,8 @@ from engine.clock import SystemClock
 def _summary(counts: dict[str, int]) -> str:
     text = (f"fired {counts['fired']} case(s), skipped {counts['skipped']}; "
             f"outbox: delivered {counts['delivered']}, failed {counts['failed']}")
+    if counts.get("checkpoints"):
+        text += "; signed a checkpoint of the event log"
     if counts.get("errors"):
         text += f"; {counts['errors']} case(s) raised errors (see the log), retried next tick"
     return text
@@ -46,9 +48,11 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
         fail("CITYCASE_SCHEDULER_TICK must be a positive number of seconds")
     clock = SystemClock()
     if once:
+        from engine.audit.checkpoints import CheckpointPolicy
         from engine.model import EngineContext
 
-        counts = tick(ctx.session_factory, EngineContext.from_config(config, clock), sender=sender)
+        counts = tick(ctx.session_factory, EngineContext.from_config(config, clock), sender=sender,
+                      checkpoints=CheckpointPolicy.from_config(config))
         emit(ctx, counts, _summary(counts))
         return
 

@@ -34,6 +34,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import commands, outbox
+from engine.audit.checkpoints import CheckpointPolicy
 from engine.clock import Clock, ManualClock, SystemClock
 from engine.commands.results import CaseResult
 from engine.errors import Conflict
@@ -113,7 +114,8 @@ def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) 
 
 
 def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500,
-         sender: outbox.Sender | None = None, outbox_batch: int = 100) -> dict[str, int]:
+         sender: outbox.Sender | None = None, outbox_batch: int = 100,
+         checkpoints: CheckpointPolicy | None = None) -> dict[str, int]:
     """Fire every case with due timers (claimed ``batch`` at a time), then deliver the outbox.
 
     Returns {"fired": cases whose timers fired, "skipped": cases left to another scheduler or
@@ -141,7 +143,20 @@ def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500
         after = (due[-1][1], due[-1][0])
     delivered, failed = outbox.deliver(factory, ctx.clock, sender or outbox.log_sender, batch=outbox_batch)
     counts["delivered"], counts["failed"] = delivered, failed
+    if checkpoints is not None:
+        counts["checkpoints"] = _checkpoint(factory, checkpoints, now)
     return counts
+
+
+def _checkpoint(factory: sessionmaker[Session], policy: CheckpointPolicy, now: datetime) -> int:
+    """Sign a checkpoint of the event log when due; a failure (e.g. a lock timeout) waits for the next tick."""
+    from engine.audit.checkpoints import create_if_due
+
+    try:
+        return 1 if create_if_due(factory, policy, now) is not None else 0
+    except Exception:
+        log.exception("signing a checkpoint of the event log failed; retrying next tick")
+        return 0
 
 
 def did_work(counts: dict[str, int]) -> bool:
@@ -156,12 +171,14 @@ def _setup(config: dict[str, Any], clock: Clock | None):
     engine = make_engine(config["DATABASE_URL"])
     ctx = EngineContext.from_config(config, clock or SystemClock())
     sender = outbox.get_sender(config.get("OUTBOX_SENDER") or "log")
-    return engine, session_factory(engine), ctx, sender
+    policy = CheckpointPolicy.from_config(config)
+    return engine, session_factory(engine), ctx, (sender, policy)
 
 
-def _job(factory, ctx: EngineContext, sender: outbox.Sender,
+def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolicy],
          on_tick: Callable[[dict[str, int]], None] | None) -> dict[str, int]:
-    counts = tick(factory, ctx, sender=sender)
+    sender, policy = jobs
+    counts = tick(factory, ctx, sender=sender, checkpoints=policy)
     if on_tick is not None:
         on_tick(counts)
     elif did_work(counts):
@@ -169,14 +186,14 @@ def _job(factory, ctx: EngineContext, sender: outbox.Sender,
     return counts
 
 
-def _add_job(scheduler, config: dict[str, Any], factory, ctx: EngineContext, sender: outbox.Sender,
-             on_tick: Callable[[dict[str, int]], None] | None) -> None:
+def _add_job(scheduler, config: dict[str, Any], factory, ctx: EngineContext,
+             jobs: tuple[outbox.Sender, CheckpointPolicy], on_tick: Callable[[dict[str, int]], None] | None) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
 
     seconds = float(config.get("SCHEDULER_TICK_SECONDS") or 5.0)
     if seconds <= 0:
         raise ValueError(f"SCHEDULER_TICK_SECONDS must be positive, not {seconds}")
-    scheduler.add_job(_job, IntervalTrigger(seconds=seconds, timezone=UTC), args=(factory, ctx, sender, on_tick),
+    scheduler.add_job(_job, IntervalTrigger(seconds=seconds, timezone=UTC), args=(factory, ctx, jobs, on_tick),
                       id=JOB_ID, name="citycase timers and outbox", max_instances=1, coalesce=True,
                       misfire_grace_time=None, replace_existing=True)
 
@@ -189,9 +206,9 @@ def start_background(config: dict[str, Any], clock: Clock | None = None,
     """
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    engine, factory, ctx, sender = _setup(config, clock)
+    engine, factory, ctx, jobs = _setup(config, clock)
     scheduler = BackgroundScheduler(timezone=UTC, daemon=True)
-    _add_job(scheduler, config, factory, ctx, sender, on_tick)
+    _add_job(scheduler, config, factory, ctx, jobs, on_tick)
     scheduler.citycase_engine = engine  # kept alive with the scheduler; dispose after shutdown if wanted
     scheduler.start()
     return scheduler
@@ -206,14 +223,14 @@ def run_forever(config: dict[str, Any], clock: Clock | None = None,
     """
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    engine, factory, ctx, sender = _setup(config, clock)
+    engine, factory, ctx, jobs = _setup(config, clock)
     scheduler = BlockingScheduler(timezone=UTC)
-    _add_job(scheduler, config, factory, ctx, sender, on_tick)
+    _add_job(scheduler, config, factory, ctx, jobs, on_tick)
     previous = None
     if threading.current_thread() is threading.main_thread():
         previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        _job(factory, ctx, sender, on_tick)
+        _job(factory, ctx, jobs, on_tick)
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         log.info("scheduler stopping")

@@ -160,6 +160,34 @@ def leaf_data(event_hash: Any) -> bytes:
         return str(event_hash).encode()
 
 
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When and how the scheduler signs checkpoints (from configuration)."""
+
+    key: SigningKey
+    hash_alg: str
+    every_events: int
+    every_minutes: float
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> CheckpointPolicy:
+        from engine.audit.signing import signing_key
+
+        return cls(signing_key(config), config["AUDIT_HASH"], config["CHECKPOINT_EVERY_EVENTS"],
+                   config["CHECKPOINT_EVERY_MINUTES"])
+
+
+def create_if_due(factory: Any, policy: CheckpointPolicy, now: datetime) -> SignedCheckpoint | None:
+    """The scheduler's step: a cheap check without locks, then a committed checkpoint if due."""
+    from engine.db import transaction
+
+    with factory() as session:
+        if not due(session, now, policy.every_events, policy.every_minutes):
+            return None
+    with transaction(factory) as session:
+        return create(session, policy.key, policy.hash_alg, now)
+
+
 def export(checkpoints: list[SignedCheckpoint], key: PublicKey) -> dict[str, Any]:
     """The document an outside party keeps. It names the key by fingerprint but does not carry
     it: whoever verifies brings the public key they were given separately."""
@@ -178,5 +206,5 @@ def parse_export(doc: Any) -> list[SignedCheckpoint]:
         raise ValueError(f"a checkpoint in the export is incomplete: {exc}") from exc
 
 
-__all__ = ["CheckpointBody", "SignedCheckpoint", "create", "due", "export", "parse_export", "stored",
+__all__ = ["CheckpointBody", "CheckpointPolicy", "SignedCheckpoint", "create", "create_if_due", "due", "export", "parse_export", "stored",
            "leaf_data", "pending_events"]

@@ -189,11 +189,22 @@ def load_public(data: bytes) -> PublicKey:
         raise KeyFileError(f"not a public key file: {exc}") from exc
 
 
+def key_path(config: dict[str, Any]) -> Path:
+    configured = config.get("AUDIT_SIGNING_KEY") or ""
+    return Path(configured) if configured else Path(config["INSTANCE_DIR"]) / f"audit_{config['AUDIT_SIGNATURE']}.key"
+
+
+def local_public_key(config: dict[str, Any]) -> PublicKey | None:
+    """The public half of this installation's signing key, if there is one (never creates it)."""
+    path = key_path(config)
+    return load_private(path.read_bytes(), config["AUDIT_SIGNATURE"]).public if path.exists() else None
+
+
 def signing_key(config: dict[str, Any]) -> SigningKey:
     """The configured key, or instance/audit_<alg>.key, created (mode 0600) on first use."""
     algorithm = config["AUDIT_SIGNATURE"]
     configured = config.get("AUDIT_SIGNING_KEY") or ""
-    path = Path(configured) if configured else Path(config["INSTANCE_DIR"]) / f"audit_{algorithm}.key"
+    path = key_path(config)
     if path.exists():
         return load_private(path.read_bytes(), algorithm)
     if configured:
@@ -214,4 +225,4 @@ def signing_key(config: dict[str, Any]) -> SigningKey:
 
 
 __all__ = ["HashAlgorithm", "SignatureAlgorithm", "PublicKey", "SigningKey", "KeyFileError", "digest_function",
-           "generate", "load_private", "load_public", "signing_key", "dump_private"]
+           "generate", "key_path", "load_private", "load_public", "local_public_key", "signing_key", "dump_private"]

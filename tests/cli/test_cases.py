@@ -1,4 +1,4 @@
-"""The operator CLI end to end: upgrade, seed, deploy, simulate, verify — and tampering detected."""
+"""The operator CLI end to end: upgrade, seed, deploy, simulate, report, tasks, complete, history."""
 
 from __future__ import annotations
 
@@ -6,10 +6,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
 
 from cli import cli
-from engine.db import make_engine
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +22,7 @@ def run(runner, url, *args, ok=True):
     return result
 
 
-def test_simulate_then_verify_then_tamper(runner, tmp_path):
+def test_simulate_drives_every_case_to_its_end(runner, tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     run(runner, url, "db", "upgrade")
     seeded = json.loads(run(runner, url, "seed", "demo", "--json").stdout)
@@ -35,21 +33,7 @@ def test_simulate_then_verify_then_tamper(runner, tmp_path):
     assert summary["all_branches_taken"], summary["missing_branches"]
     assert sum(summary["outcomes"].values()) == 30
     assert "open" not in summary["outcomes"]  # --cases drives every case to its end
-    verified = run(runner, url, "verify", "--json")
-    assert json.loads(verified.stdout) == {"checked": 30, "broken": []}
-
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        number = conn.execute(text("SELECT number FROM case_record ORDER BY id LIMIT 1 OFFSET 4")).scalar_one()
-        changed = conn.execute(text("UPDATE event SET actor = 'mallory' WHERE seq = 2 AND "
-                                    "case_id = (SELECT id FROM case_record WHERE number = :n)"), {"n": number})
-        assert changed.rowcount == 1
-    engine.dispose()
-    broken = run(runner, url, "verify", ok=False)
-    assert broken.exit_code == 1
-    assert number in broken.stdout and "hash chain broken" in broken.stdout
-    chain = run(runner, url, "verify", "--chain-only", ok=False)
-    assert chain.exit_code == 1 and number in chain.stdout
+    # verify and tampering: tests/cli/test_audit.py
 
 
 def test_report_tasks_complete_history(runner, tmp_path):
