@@ -31,3 +31,4 @@ def test_garbage_is_a_validation_error_or_the_first_page(junk):
     assert info.value.fields == {"after": "invalid cursor"}
     assert parse_cursor(junk) is None
     assert parse_cursor("") is None and parse_cursor(None) is None
+
