@@ -12,8 +12,8 @@ from cli.base import CliContext, cli, emit, fail, json_option
 from engine.calendar import (
     SOURCE_ADMIN,
     SOURCE_HOLIDAYS,
-    UNITS,
     WorkCalendar,
+    load_calendar,
     parse_windows,
     seed_calendar,
     set_day,
@@ -21,6 +21,7 @@ from engine.calendar import (
     windows_from_json,
 )
 from engine.db import transaction
+from engine.model import UNITS
 from engine.models import CalendarDay
 
 DEFAULT_FROM_YEAR = 2024
@@ -143,7 +144,7 @@ def calendar_add(ctx: CliContext, start: str, amount: str, unit: str) -> None:
         first_year = WorkCalendar(None, windows, tz).local_date(begin).year
         ensure([first_year])
         while True:
-            calendar = WorkCalendar.load(session, tz, windows)
+            calendar = load_calendar(session, tz, windows)
             try:
                 end = calendar.add_working_time(begin, value, unit)
             except ValueError as exc:

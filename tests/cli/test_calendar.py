@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cli import cli
 from engine.calendar import SOURCE_ADMIN
 from engine.models import CalendarDay
-from tests.engine.test_calendar import YEAR, holiday_days, local, make_db, next_cc_workday
+from tests.engine.calendar.kit import YEAR, holiday_days, local, make_db, next_cc_workday
 
 
 @pytest.fixture()

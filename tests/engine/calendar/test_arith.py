@@ -1,178 +1,17 @@
-"""The working-time calendar: seeding from the holiday packages, working-time arithmetic, cache.
-
-Expectations are computed from ``chinese_calendar`` / ``holidays`` themselves, not hard-coded.
-"""
+"""Working-time arithmetic on the seeded calendar (expectations from the holiday packages)."""
 
 from __future__ import annotations
 
 import math
-import time as systime
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, timedelta
 
 import chinese_calendar
-import holidays
 import pytest
-from sqlalchemy import select
 
 from engine.calendar import (
-    SOURCE_ADMIN,
-    SOURCE_CHINESE_CALENDAR,
-    SOURCE_HOLIDAYS,
     WorkCalendar,
-    get_calendar,
-    parse_windows,
-    seed_calendar,
-    set_day,
-    source_for_year,
-    windows_from_json,
 )
-from engine.db import make_engine, session_factory, transaction, upgrade
-from engine.models import CalendarDay
-
-TZ = "Asia/Shanghai"
-LOCAL = ZoneInfo(TZ)
-WINDOWS = "08:30-12:00,13:30-17:30"
-YEAR = 2026  # covered by the installed chinese_calendar (asserted below)
-
-
-def local(*args) -> datetime:
-    return datetime(*args, tzinfo=LOCAL)
-
-
-def next_cc_workday(d: date) -> date:
-    d += timedelta(days=1)
-    while not chinese_calendar.is_workday(d):
-        d += timedelta(days=1)
-    return d
-
-
-def holiday_days(year: int, english_name: str) -> list[date]:
-    days = []
-    d = date(year, 1, 1)
-    while d.year == year:
-        is_holiday, name = chinese_calendar.get_holiday_detail(d)
-        if is_holiday and name == english_name:
-            days.append(d)
-        d += timedelta(days=1)
-    return days
-
-
-def make_db(path) -> tuple[str, object]:
-    url = f"sqlite:///{path}"
-    upgrade(url)
-    return url, session_factory(make_engine(url))
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    """A migrated database seeded for YEAR and YEAR + 1 (the latter beyond chinese_calendar's range)."""
-    url, factory = make_db(tmp_path_factory.mktemp("calendar") / "seeded.db")
-    with transaction(factory) as session:
-        seed_calendar(session, [YEAR, YEAR + 1], WINDOWS, TZ)
-    return url, factory
-
-
-@pytest.fixture(scope="module")
-def cal(seeded) -> WorkCalendar:
-    _url, factory = seeded
-    with factory() as session:
-        return WorkCalendar.load(session, TZ, WINDOWS)
-
-
-@pytest.fixture()
-def fresh(tmp_path):
-    return make_db(tmp_path / "fresh.db")
-
-
-def test_package_assumptions():
-    assert source_for_year(YEAR) == SOURCE_CHINESE_CALENDAR
-    assert source_for_year(YEAR + 1) in (SOURCE_CHINESE_CALENDAR, SOURCE_HOLIDAYS)
-    assert source_for_year(9000) == SOURCE_HOLIDAYS
-
-
-# -- parse_windows ------------------------------------------------------------------------------
-
-
-def test_parse_windows():
-    assert parse_windows("08:30-12:00,13:30-17:30") == [(time(8, 30), time(12)), (time(13, 30), time(17, 30))]
-    assert parse_windows(" 13:30-17:30 , 8:30-12:00 ") == [(time(8, 30), time(12)), (time(13, 30), time(17, 30))]
-
-
-@pytest.mark.parametrize("bad", ["", "  ", "08:30", "08:30-12:00,", "8-12", "25:00-26:00", "12:00-08:30",
-                                 "08:30-12:00,11:00-13:00", "08:30-12:00-13:00", "08:60-09:00"])
-def test_parse_windows_rejects(bad):
-    with pytest.raises(ValueError):
-        parse_windows(bad)
-
-
-# -- seeding ------------------------------------------------------------------------------------
-
-
-def test_seed_matches_chinese_calendar(seeded):
-    _url, factory = seeded
-    with factory() as session:
-        rows = {r.day: r for r in session.scalars(select(CalendarDay))}
-    year_rows = [r for d, r in rows.items() if d.year == YEAR]
-    assert len(year_rows) == (date(YEAR + 1, 1, 1) - date(YEAR, 1, 1)).days
-    for row in year_rows:
-        assert row.is_working == chinese_calendar.is_workday(row.day), row.day
-        assert row.source == SOURCE_CHINESE_CALENDAR
-        assert windows_from_json(row.windows) == (parse_windows(WINDOWS) if row.is_working else [])
-    national_day = holiday_days(YEAR, "National Day")
-    assert national_day and all(not rows[d].is_working and rows[d].note for d in national_day)
-
-
-def test_seed_beyond_chinese_calendar_uses_holidays(seeded):
-    year = YEAR + 1
-    if source_for_year(year) != SOURCE_HOLIDAYS:
-        pytest.skip("installed chinese_calendar already covers the next year")
-    _url, factory = seeded
-    cn = holidays.country_holidays("CN", years=year)
-    make_up = {d for d in getattr(cn, "weekend_workdays", ()) if d.year == year}
-    with factory() as session:
-        rows = list(session.scalars(select(CalendarDay).where(CalendarDay.day >= date(year, 1, 1))))
-    assert len(rows) == (date(year + 1, 1, 1) - date(year, 1, 1)).days
-    for row in rows:
-        expected = row.day in make_up or (row.day.weekday() < 5 and row.day not in cn)
-        assert row.is_working == expected, row.day
-        assert row.source == SOURCE_HOLIDAYS
-
-
-def test_seed_is_idempotent_and_admin_edit_wins(fresh):
-    _url, factory = fresh
-    # an ordinary weekday of YEAR made a day off, and an ordinary Sunday made a working half day
-    weekday = next(d for d in (date(YEAR, 3, 2) + timedelta(i) for i in range(60))
-                   if d.weekday() == 2 and chinese_calendar.is_workday(d))
-    sunday = next(d for d in (date(YEAR, 3, 1) + timedelta(i) for i in range(60))
-                  if d.weekday() == 6 and not chinese_calendar.is_workday(d))
-    with transaction(factory) as session:
-        first = seed_calendar(session, [YEAR], WINDOWS, TZ)
-        set_day(session, weekday, False, note="台风停工")
-        set_day(session, sunday, True, "09:00-12:00", note="创卫检查")
-    with transaction(factory) as session:
-        again = seed_calendar(session, [YEAR], WINDOWS, TZ)
-    assert again == first - 2
-    with factory() as session:
-        off = session.get(CalendarDay, weekday)
-        on = session.get(CalendarDay, sunday)
-        assert (off.is_working, off.source, off.note) == (False, SOURCE_ADMIN, "台风停工")
-        assert (on.is_working, on.source) == (True, SOURCE_ADMIN)
-        assert windows_from_json(on.windows) == [(time(9), time(12))]
-        calendar = WorkCalendar.load(session, TZ, WINDOWS)
-    assert not calendar.is_working_day(weekday)
-    assert calendar.is_working_day(sunday)
-    assert calendar.windows(sunday) == [(local(sunday.year, sunday.month, sunday.day, 9).astimezone(UTC),
-                                         local(sunday.year, sunday.month, sunday.day, 12).astimezone(UTC))]
-
-
-def test_set_day_rejects_windows_on_day_off(fresh):
-    _url, factory = fresh
-    with factory() as session, pytest.raises(ValueError):
-        set_day(session, date(YEAR, 5, 6), False, "08:30-12:00")
-
-
-# -- working days ---------------------------------------------------------------------------------
+from tests.engine.calendar.kit import LOCAL, TZ, WINDOWS, YEAR, holiday_days, local, next_cc_workday
 
 
 def test_default_schedule_without_rows():
@@ -281,13 +120,9 @@ def test_workday_clamps_to_short_target_day():
     assert end == local(2030, 1, 8, 12)
 
 
-def test_fifteen_workdays_is_fast(cal):
+def test_fifteen_workdays_land_on_the_fifteenth_working_day(cal):
+    # (how fast this is belongs in bench/, not in a test)
     start = local(YEAR, 9, 1, 9, 15)
-    t0 = systime.perf_counter()
-    for _ in range(200):
-        cal.add_working_time(start, 15, "workday")
-        cal.add_working_time(start, 15 * 8, "workhour")
-    assert systime.perf_counter() - t0 < 1.0
     end = cal.add_working_time(start, 15, "workday")
     expected = date(YEAR, 9, 1)
     for _ in range(15):
@@ -349,25 +184,3 @@ def test_round_trip(cal, amount, unit):
         assert cal.is_working_time(start)
         end = cal.add_working_time(start, amount, unit)
         assert cal.working_time_between(start, end, unit) == pytest.approx(amount, abs=1e-6)
-
-
-# -- cache ----------------------------------------------------------------------------------------
-
-
-def test_get_calendar_reloads_only_on_change(fresh):
-    _url, factory = fresh
-    day = next(d for d in (date(YEAR, 3, 2) + timedelta(i) for i in range(60)) if chinese_calendar.is_workday(d))
-    with transaction(factory) as session:
-        seed_calendar(session, [YEAR], WINDOWS, TZ)
-    with factory() as session:
-        first = get_calendar(session, TZ, WINDOWS)
-        assert get_calendar(session, TZ, WINDOWS) is first
-        assert first.is_working_day(day)
-    with transaction(factory) as session:
-        set_day(session, day, True, "09:00-11:00")  # same count, same working days: the version counter tells
-    with factory() as session:
-        second = get_calendar(session, TZ, WINDOWS)
-    assert second is not first
-    assert len(second.windows(day)) == 1
-    with factory() as session:
-        assert get_calendar(session, TZ, WINDOWS) is second
