@@ -50,7 +50,7 @@ class ExpressionRefused(DefinitionError):
 
 
 def _functions() -> dict[str, Callable[..., Any]]:
-    from handlers import expression_functions
+    from engine.servicelog import expression_functions
 
     return {**SAFE_BUILTINS, **expression_functions()}
 

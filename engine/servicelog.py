@@ -8,6 +8,7 @@ command's history event. On replay the same calls, in the same order, get the re
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from typing import Any
 
 from engine.scoped import scoped
@@ -52,3 +53,25 @@ def recorded_call(name: str, func, *args: Any, **kwargs: Any) -> Any:
     result = func(*args, **kwargs)
     log.record(name, result)
     return result
+
+
+def expression_functions() -> dict[str, Callable[..., Any]]:
+    """The handlers that gateway conditions, DMN cells and scripts may call, by name.
+
+    Registered from the engine side: handlers whose result depends on the world (``recorded``)
+    are wrapped so that their results go through the service log and replay identically."""
+    from handlers import REGISTRY, load_all
+
+    load_all()
+    functions: dict[str, Callable[..., Any]] = {}
+    for name, spec in REGISTRY.items():
+        if not spec.in_expressions:
+            continue
+        if spec.recorded:
+            def call(*args: Any, _name: str = name, _func: Callable[..., Any] = spec.func, **kwargs: Any) -> Any:
+                return recorded_call(_name, _func, *args, **kwargs)
+
+            functions[name] = call
+        else:
+            functions[name] = spec.func
+    return functions

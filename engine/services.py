@@ -14,8 +14,8 @@ from functools import lru_cache
 import orjson
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
-from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
+from engine import spiff_patches
 from engine.expressions import SafeEnvironment
 from engine.servicelog import current_log
 
@@ -56,18 +56,6 @@ class CityCaseScriptEngine(PythonScriptEngine):
         return encoded.decode()
 
 
+# Every path that runs SpiffWorkflow (commands, replay, read side) uses this module's engine.
+spiff_patches.apply()
 SCRIPT_ENGINE = CityCaseScriptEngine()
-
-
-def _decide_first_hit(self, task):
-    """FIRST hit policy stops at the first matching rule (SpiffWorkflow evaluates every rule)."""
-    rules = []
-    for rule in self.decision_table.rules:
-        if self._DMNEngine__check_rule(rule, task):
-            rules.append(rule)
-            if self.decision_table.hit_policy in ("UNIQUE", "FIRST"):
-                break
-    return rules
-
-
-DMNEngine.decide = _decide_first_hit

@@ -2,7 +2,9 @@
 
 Handlers are pure with respect to the outside world: they read their arguments and the
 ``ServiceContext`` the engine hands them, and express external effects as outbox messages.
-Only functions registered here are reachable from a BPMN or DMN file.
+Only functions registered here are reachable from a BPMN or DMN file. The engine reads
+``REGISTRY`` (service tasks, and expressions for the ``in_expressions`` ones); handlers never
+import the engine: what they may see of a command comes in through ``handlers.context``.
 """
 
 from __future__ import annotations
@@ -32,24 +34,6 @@ def handler(name: str, *, in_expressions: bool = False,
         return func
 
     return register
-
-
-def expression_functions() -> dict[str, Callable[..., Any]]:
-    from engine.servicelog import recorded_call
-
-    load_all()
-    functions: dict[str, Callable[..., Any]] = {}
-    for name, spec in REGISTRY.items():
-        if not spec.in_expressions:
-            continue
-        if spec.recorded:
-            def call(*args: Any, _name: str = name, _func: Callable[..., Any] = spec.func, **kwargs: Any) -> Any:
-                return recorded_call(_name, _func, *args, **kwargs)
-
-            functions[name] = call
-        else:
-            functions[name] = spec.func
-    return functions
 
 
 def load_all() -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
-
-from engine.scoped import scoped
 
 
 class DeadlineService(Protocol):
@@ -41,5 +41,11 @@ def service_context() -> ServiceContext:
     return ctx
 
 
-def using_service_context(ctx: ServiceContext):
-    return scoped(_current, ctx)
+@contextmanager
+def using_service_context(ctx: ServiceContext) -> Iterator[ServiceContext]:
+    """Hand ``ctx`` to the handlers called inside the ``with`` block (the engine does, per command)."""
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
