@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
@@ -247,7 +248,10 @@ def _arm_event_subprocesses(proc: Any) -> None:
 
 # --- storing and loading ----------------------------------------------------------------------
 
-_cache: dict[str, LoadedDefinition] = {}
+# Parsed definitions by content hash. A handful are live at once (the deployed versions that
+# open cases still run on); one evicted is only parsed again. cachetools caches are not
+# thread-safe: every access holds _lock.
+_cache: LRUCache[str, LoadedDefinition] = LRUCache(maxsize=32)
 _lock = threading.Lock()
 
 
@@ -273,7 +277,8 @@ def deploy(session: Session, files: dict[str, str], deployed_by: str, now: datet
 def load(session: Session, definition_id: int, sha256: str | None = None) -> LoadedDefinition:
     """The parsed definition of a version; pass its sha256 (joined in the caller's query) to skip a read."""
     if sha256 is not None:
-        cached = _cache.get(sha256)
+        with _lock:
+            cached = _cache.get(sha256)
         if cached is not None and cached.id == definition_id:
             return cached
     row = session.get(DefinitionVersion, definition_id)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
+from cachetools import LRUCache
 from shapely import STRtree
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -126,7 +127,9 @@ class Locator:
 
 # --- per-database cache ------------------------------------------------------------------------
 
-_cache: dict[str, tuple[tuple, Locator, float]] = {}
+# database URL -> (grid signature, locator, monotonic time of the last check); bounded because
+# tests and tools open many databases in one process. Every access holds _cache_lock.
+_cache: LRUCache[str, tuple[tuple, Locator, float]] = LRUCache(maxsize=16)
 _cache_lock = threading.Lock()
 
 
@@ -157,7 +160,6 @@ def get_locator(session: Session, max_age: float = 0.0) -> Locator:
     with _cache_lock:
         _cache[key] = (signature, locator, now)
     return locator
-
 
 
 def invalidate_locator() -> None:

@@ -6,10 +6,10 @@ These tables are tiny and change rarely; caching them keeps each page to its own
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,17 +25,18 @@ class Reference:
     departments: dict[str, Any]  # code -> row(code, name, name_en)
 
 
-_cache: dict[str, tuple[float, Reference]] = {}
+# database URL -> Reference, forgotten TTL_SECONDS after it was read; every access holds _lock
+# (cachetools caches are not thread-safe).
+_cache: TTLCache[str, Reference] = TTLCache(maxsize=64, ttl=TTL_SECONDS)
 _lock = threading.Lock()
 
 
 def reference(session: Session) -> Reference:
     key = str(session.get_bind().url)
-    now = time.monotonic()
     with _lock:
         hit = _cache.get(key)
-    if hit is not None and now - hit[0] < TTL_SECONDS:
-        return hit[1]
+    if hit is not None:
+        return hit
     regions = {r.code: r for r in session.execute(
         select(Region.code, Region.name, Region.level, Region.parent_code)
         .where(Region.level.in_(("district", "street"))).order_by(Region.code))}
@@ -47,7 +48,7 @@ def reference(session: Session) -> Reference:
         select(Department.code, Department.name, Department.name_en).order_by(Department.code))}
     ref = Reference(regions, classes, departments)
     with _lock:
-        _cache[key] = (now, ref)
+        _cache[key] = ref
     return ref
 
 
