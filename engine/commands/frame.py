@@ -16,10 +16,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -117,6 +118,11 @@ class Outcome:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def updated(session: Session, statement: Any) -> int:
+    """How many rows an ORM UPDATE changed (``execute`` is typed as a plain Result)."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
+
+
 def read_case(writer: Writer, case_id: int, lock: bool = False) -> CaseRef:
     row = writer.select_case(case_id, lock)
     if row is None:
@@ -134,7 +140,7 @@ def read_task(writer: Writer, task_id: str) -> TaskRef:
 def load_workflow(session: Session, case: CaseRef) -> Loaded:
     """The case's workflow: the live one when it matches the stored version, else the stored state."""
     definition = definitions.load(session, case.definition_id, case.spec_hash)
-    key = (str(session.get_bind().url), case.id)
+    key = (str(session.get_bind().engine.url), case.id)
     live = LIVE.take(key, case.version, case.last_hash)
     if live is not None:
         wf, counter = live.workflow, live.id_counter
@@ -160,7 +166,7 @@ class CommandFrame:
         self.clock = ManualClock(self.now)  # never moved: a frozen clock
         self.ctx = replace(ctx, clock=self.clock)
         self.writer = Writer(session)
-        self._db = str(session.get_bind().url)
+        self._db = str(session.get_bind().engine.url)
         self._deadlines: Deadlines | None = None
         self._touched: list[CacheKey] = []
         self._scope: Any = None
@@ -170,16 +176,15 @@ class CommandFrame:
         self._scope.__enter__()
         return self
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self._scope.__exit__(exc_type, exc, tb)
         if exc is None:
-            return False
+            return
         for key in self._touched:  # a half-applied workflow must never be reused
             LIVE.evict(key)
         if (isinstance(exc, OperationalError) and self.writer.dialect == "sqlite"
                 and "locked" in str(exc.orig)):
             raise Conflict(f"the case is being changed by someone else; try again ({exc.orig})") from exc
-        return False
 
     # --- reading and locking ---------------------------------------------------------------
 
@@ -289,6 +294,8 @@ class CommandFrame:
             tdata = task.data
             department = tdata.get("department") if info.lane in definitions.DEPARTMENT_LANES else None
             own = tdata.get(f"{info.spec_id}_deadline")
+            warn_at: datetime | None
+            due_at: datetime | None
             if isinstance(own, dict) and own.get("due_at"):
                 warn_at, due_at = parse(own["warn_at"]), parse(own["due_at"])
             elif tdata.get("step_hours"):

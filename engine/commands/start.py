@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine import definitions
-from engine.commands.frame import CommandFrame, Outcome
+from engine.commands.frame import CommandFrame, Outcome, updated
 from engine.commands.report import CheckedReport, check_report, new_salt, reporter_commitment
 from engine.commands.results import CaseResult
 from engine.commands.steps import apply_start
@@ -71,10 +71,11 @@ def _insert_case(frame: CommandFrame, definition_id: int, r: CheckedReport, repo
 
 def attach(session: Session, case_id: int, tokens: list[str], actor: Actor) -> list[str]:
     """Bind uploaded photos to the case; their sha256 digests, in the order given."""
-    result = session.execute(update(Attachment).where(Attachment.token.in_(tokens), Attachment.case_id.is_(None),
-                                                      Attachment.uploaded_by == actor.username)
-                             .values(case_id=case_id))
-    if result.rowcount != len(set(tokens)):
+    changed = updated(session, update(Attachment)
+                      .where(Attachment.token.in_(tokens), Attachment.case_id.is_(None),
+                             Attachment.uploaded_by == actor.username)
+                      .values(case_id=case_id))
+    if changed != len(set(tokens)):
         raise ValidationError("some photos are unknown, already used, or uploaded by someone else; upload again")
     digests = dict(session.execute(select(Attachment.token, Attachment.sha256)
                                    .where(Attachment.token.in_(tokens))).all())

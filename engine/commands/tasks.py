@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.commands.frame import CommandFrame, Outcome
+from engine.commands.frame import CommandFrame, Outcome, updated
 from engine.commands.results import CaseResult, ClaimResult
 from engine.commands.start import attach
 from engine.commands.steps import apply_complete
@@ -23,9 +23,9 @@ def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> C
         task = frame.task(task_id)
         check_task_permission(actor, task)
         case = frame.case(task.case_id)  # lock order: case first, like every other command
-        result = session.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.assignee.is_(None))
-                                 .values(assignee=actor.username))
-        if result.rowcount != 1 and task.assignee != actor.username:
+        changed = updated(session, update(TaskRow).where(TaskRow.id == task_id, TaskRow.assignee.is_(None))
+                          .values(assignee=actor.username))
+        if changed != 1 and task.assignee != actor.username:
             raise Conflict(f"task {task.name} was claimed by someone else")
         frame.annotate(case, actor, EventKind.CLAIM, task)
         return ClaimResult(task_id, actor.username)
