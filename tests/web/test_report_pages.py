@@ -82,6 +82,17 @@ def test_mobile_report_errors_keep_input(sqlite_city, clock):
     assert html.count('class="error-text"') >= 2
 
 
+def test_report_field_errors_are_translated(sqlite_city, clock):
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "supervisor1")
+    lon, lat = cell_in(sqlite_city, "330191")
+    data = {"class_code": "E9999", "lat": f"{lat}", "lon": f"{lon}", "description": "x"}
+    html = client.post("/report/mobile", data=data).get_data(as_text=True)
+    assert "未知的问题类别" in html and "unknown problem class" not in html
+    client.post("/language", data={"lang": "en"})
+    assert "unknown problem class" in client.post("/report/mobile", data=data).get_data(as_text=True)
+
+
 def test_public_report_follow_and_rate(sqlite_city, clock):
     app = make_app(sqlite_city, clock)
     citizen = app.test_client()

@@ -125,7 +125,8 @@ def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[dict[str,
         result = start_case(get_session(), engine_context(), report, actor)
     except ValidationError as exc:
         rollback()
-        fields = dict(exc.fields or {})
+        # The engine names each bad field with a fixed phrase (engine.commands.report): translated here.
+        fields = {key: _(phrase) for key, phrase in (exc.fields or {}).items()}
         if "component_id" in report and "lon" in fields:
             fields["component_id"] = fields.pop("lon")
         return None, values, fields, None if fields else str(exc)
