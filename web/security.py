@@ -33,7 +33,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 STAFF_ROLES = ("acceptor", "shift_leader", "dispatcher", "handler", "leader", "supervisor",
                "auditor", "designer", "admin")
-INBOX_ROLES = ("acceptor", "shift_leader", "dispatcher", "handler", "supervisor", "leader")
 
 _dummy_hash: str | None = None
 

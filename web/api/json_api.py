@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from engine.commands import claim, complete_task, form_options, release, start_case, supervise
 from engine.errors import CityCaseError, Forbidden, ValidationError
 from engine.forms import FormField
+from engine.model import INBOX_ROLES, OPERATOR_SOURCES
 from engine.queries import (
     CaseRecord,
     TaskFilters,
@@ -38,14 +39,12 @@ from engine.queries.tasks import Tab
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.api.bodies import CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
 from web.extensions import get_session, limiter, state
-from web.security import INBOX_ROLES, authenticate, engine_context, now, sign_in, sign_out
+from web.security import authenticate, engine_context, now, sign_in, sign_out
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.yaml")
 REPORT_ROLES = ("supervisor", "acceptor", "shift_leader")
-# Sources a centre operator may register for others; supervisors report as themselves.
-OPERATOR_SOURCES = ("citizen", "hotline", "camera", "sensor")
 
 
 # --- errors ---------------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from engine.model import INBOX_ROLES
 from web.auth import bp
 from web.extensions import limiter
-from web.security import INBOX_ROLES, authenticate, role_required, sign_in, sign_out
+from web.security import authenticate, role_required, sign_in, sign_out
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -12,6 +12,7 @@ from engine.commands import complete_task, form_options
 from engine.db import transaction
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms import FormField, FormSpec
+from engine.model import INBOX_ROLES
 from engine.queries import CaseRecord, find_case, load_case, may_see_case, task_view
 from engine.queries.process_data import task_data
 from web.cases import reference as refdata
@@ -19,7 +20,7 @@ from web.cases.attachments import case_photos, store_upload
 from web.cases.display import pick, remaining_text
 from web.extensions import get_session, rollback, state
 from web.inbox import bp
-from web.security import INBOX_ROLES, config, current_actor, engine_context, now, role_required
+from web.security import config, current_actor, engine_context, now, role_required
 
 UPLOAD_STAGE = {"handle": "handle", "check": "check", "verify": "check"}
 _TRUE = {"on", "true", "1"}

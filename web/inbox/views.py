@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 
 from engine.calendar import get_calendar
 from engine.commands import claim, release
-from engine.model import LIGHTS, Light
+from engine.model import INBOX_ROLES, LIGHTS, Light
 from engine.queries import Tab, TaskFilters, local_days, parse_cursor, visible_tasks
 from engine.queries.tasks import PAGE_SIZE
 from web.auth.views import safe_next
@@ -18,7 +18,7 @@ from web.cases import reference as refdata
 from web.cases.display import age_text, pick, remaining_text
 from web.extensions import get_session
 from web.inbox import bp
-from web.security import INBOX_ROLES, config, current_actor, engine_context, now, role_required
+from web.security import config, current_actor, engine_context, now, role_required
 
 FILTER_KEYS = ("class", "district", "street", "grid", "light", "source", "from", "to")
 
