@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement
+from sqlalchemy import func
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.elements import Label
 
 from engine.model import Light
 from engine.models import Case, Event, ProblemClass, TaskRow, User
@@ -45,12 +47,12 @@ class TaskItem:
         return light(self.warn_at, self.due_at, at)
 
 
-TASK_COLUMNS: tuple[ColumnElement[Any], ...] = (
+TASK_COLUMNS: tuple[QueryableAttribute[Any] | Label[Any], ...] = (
     TaskRow.id, TaskRow.case_id, TaskRow.spec_id, TaskRow.name, TaskRow.role, TaskRow.department_code,
     TaskRow.district_code, TaskRow.class_code, TaskRow.source, TaskRow.assignee, TaskRow.created_at,
     TaskRow.warn_at, TaskRow.due_at, Case.number, Case.urgency, Case.street_code, Case.grid_code, Case.address,
     Case.created_at.label("case_created_at"), ProblemClass.name.label("class_name"),
-    ProblemClass.name_en.label("class_name_en"))
+    func.coalesce(ProblemClass.name_en, "").label("class_name_en"))
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class CaseRecord:
     version: int
 
 
-CASE_COLUMNS: tuple[ColumnElement[Any], ...] = (
+CASE_COLUMNS: tuple[QueryableAttribute[Any] | Label[Any], ...] = (
     Case.id, Case.number, Case.definition_id, Case.status, Case.outcome, Case.source, Case.class_code,
     ProblemClass.name.label("class_name"), ProblemClass.name_en.label("class_name_en"), ProblemClass.major_name,
     Case.urgency, Case.grid_code, Case.community_code, Case.street_code, Case.district_code, Case.lon, Case.lat,
@@ -110,7 +112,7 @@ class HistoryEvent:
     hash: str
 
 
-EVENT_COLUMNS: tuple[ColumnElement[Any], ...] = (
+EVENT_COLUMNS: tuple[QueryableAttribute[Any] | Label[Any], ...] = (
     Event.seq, Event.at, Event.actor, User.display_name, Event.kind, Event.task_id, Event.task_spec, Event.data,
     Event.hash)
 
@@ -125,8 +127,7 @@ _CASE_FIELDS = _names(CaseRecord)
 def task_item(row: Any) -> TaskItem:
     """A row of TASK_COLUMNS (same order as TaskItem's fields: positional is the fast path for
     inbox pages)."""
-    *head, class_name_en = row
-    return TaskItem(*head, class_name_en or "")
+    return TaskItem(*row)
 
 
 def case_record(row: Any) -> CaseRecord:
