@@ -22,8 +22,10 @@ frontend: $(STAMP)
 test: install frontend
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
+# ruff everywhere; mypy on engine/, handlers/, web/, cli/ (configured in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
 
 demo: install frontend
 	$(BIN)/citycase db upgrade

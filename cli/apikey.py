@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli.base import CliContext, cli, emit, fail, json_option
@@ -43,7 +45,7 @@ def apikey_list(ctx: CliContext) -> None:
     from engine.apikeys import list_keys
 
     with transaction(ctx.session_factory) as s:
-        rows = [{"id": k.id, "name": k.name, "created_at": k.created_at.isoformat(), "active": k.active}
+        rows: list[dict[str, Any]] = [{"id": k.id, "name": k.name, "created_at": k.created_at.isoformat(), "active": k.active}
                 for k in list_keys(s)]
     lines = [f"{r['id']:>4}  {'active ' if r['active'] else 'revoked'}  {r['created_at'][:19]}  {r['name']}"
              for r in rows]

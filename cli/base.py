@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -39,7 +39,7 @@ def emit(ctx: CliContext, payload: Any, text: str | None = None) -> None:
         click.echo(text)
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -58,8 +58,9 @@ def json_option(f):
     """Allow --json after the subcommand too (``citycase seed demo --json``)."""
 
     def callback(ctx: click.Context, _param, value: bool) -> bool:
-        if value:
-            ctx.find_object(CliContext).as_json = True
+        obj = ctx.find_object(CliContext)
+        if value and obj is not None:
+            obj.as_json = True
         return value
 
     return click.option("--json", "as_json_sub", is_flag=True, expose_value=False, callback=callback,

@@ -50,7 +50,7 @@ def bench(ctx: CliContext, quick: bool, postgres_url: str | None, output: Path |
     Uses only its own scratch databases (SQLite files in a temporary folder, PostgreSQL databases
     named citycase_bench_*, dropped at the end) and a server on 127.0.0.1.
     """
-    from bench.common import DEFAULT_PG_URL, PROJECT_ROOT, Scratch, log, pg_version
+    from bench.common import DEFAULT_PG_URL, PROJECT_ROOT, Scratch, log
     from bench.report import Results, machine_info
 
     wanted = [s.strip() for s in only.split(",") if s.strip()]
@@ -60,28 +60,13 @@ def bench(ctx: CliContext, quick: bool, postgres_url: str | None, output: Path |
                                  param_hint="--only")
     out_dir = (output or PROJECT_ROOT / "bench").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    pg = postgres_url or os.environ.get("CITYCASE_BENCH_POSTGRES_URL") or DEFAULT_PG_URL
-    if pg.lower() in ("none", "off", ""):
-        pg = None
-    pg_ver = pg_version(pg) if pg else None
-
+    asked = postgres_url or os.environ.get("CITYCASE_BENCH_POSTGRES_URL") or DEFAULT_PG_URL
+    pg, pg_ver = _postgres(asked)
     results = Results(machine=machine_info(pg_ver))
     results.machine["load_average_at_start"] = _load_average()
     results.machine["mode"] = "quick" if quick else "full"
-    if pg and not pg_ver:
-        from sqlalchemy.engine import make_url
-
-        shown = make_url(pg).render_as_string(hide_password=True)
-        results.notes.append(f"PostgreSQL at {shown} is not reachable: PostgreSQL runs skipped")
-        pg = None
-    elif not pg:
-        results.notes.append("PostgreSQL runs skipped (--postgres none)")
-    if quick:
-        results.notes.append("quick mode: small sizes; the numbers are indicative, the targets are for full runs")
-    load = results.machine["load_average_at_start"]
-    if load and load[0] > 0.5:
-        results.notes.append(f"the machine was not idle at the start (load average {load[0]}): other processes "
-                             "share the 2 cores, so the numbers are lower than on a quiet machine")
+    results.notes.extend(_setup_notes(asked, pg, quick,
+                                      results.machine["load_average_at_start"]))
 
     scratch = Scratch(pg)
     failed: list[str] = []
@@ -117,6 +102,33 @@ def bench(ctx: CliContext, quick: bool, postgres_url: str | None, output: Path |
     log(f"wrote {json_path} and {txt_path}")
     if failed:
         sys.exit(1)
+
+
+def _postgres(url: str) -> tuple[str | None, str | None]:
+    """(server URL, its version), or None for the URL when PostgreSQL is off or unreachable."""
+    from bench.common import pg_version
+
+    if url.lower() in ("none", "off", ""):
+        return None, None
+    version = pg_version(url)
+    return (url if version else None), version
+
+
+def _setup_notes(asked: str, pg: str | None, quick: bool, load: list[float] | None) -> list[str]:
+    notes = []
+    if pg is None and asked.lower() not in ("none", "off", ""):
+        from sqlalchemy.engine import make_url
+
+        shown = make_url(asked).render_as_string(hide_password=True)
+        notes.append(f"PostgreSQL at {shown} is not reachable: PostgreSQL runs skipped")
+    elif pg is None:
+        notes.append("PostgreSQL runs skipped (--postgres none)")
+    if quick:
+        notes.append("quick mode: small sizes; the numbers are indicative, the targets are for full runs")
+    if load and load[0] > 0.5:
+        notes.append(f"the machine was not idle at the start (load average {load[0]}): other processes "
+                     "share the 2 cores, so the numbers are lower than on a quiet machine")
+    return notes
 
 
 def _run_section(name: str, results, scratch, quick: bool, out_dir: Path, kept: dict[str, str],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
+from typing import Any
 
 import click
 from sqlalchemy import func, select
@@ -71,7 +72,7 @@ def calendar_seed(ctx: CliContext, from_year: int, to_year: int) -> None:
     if from_year > to_year:
         fail(f"--from-year {from_year} is after --to-year {to_year}: swap them")
     tz, windows = _settings(ctx)
-    report = []
+    report: list[dict[str, Any]] = []
     with transaction(ctx.session_factory) as session:
         for year in range(from_year, to_year + 1):
             written = seed_calendar(session, [year], windows, tz)
@@ -176,7 +177,7 @@ def calendar_show(ctx: CliContext, year: int) -> None:
                 .order_by(CalendarDay.day)
             )
         )
-        days = []
+        days: list[dict[str, Any]] = []
         for row in rows:
             wins = windows_from_json(row.windows) if row.is_working else []
             if row.is_working and not wins:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from cli.base import CliContext, cli, emit, fail, json_option
@@ -45,6 +47,7 @@ def seed_classes(ctx: CliContext) -> None:
 @click.pass_obj
 def seed_demo_command(ctx: CliContext, seed_value: int, if_empty: bool) -> None:
     """Create the synthetic demo city 演示市 (DEMO ONLY: demo accounts share a public password)."""
+    summary: dict[str, Any]
     try:
         with transaction(ctx.session_factory) as s:
             if city_exists(s):

@@ -106,8 +106,9 @@ def safe_xml(text: str, filename: str) -> etree._Element:
 def _element_id(el: etree._Element) -> str:
     node: etree._Element | None = el
     while node is not None:
-        if node.get("id"):
-            return node.get("id")
+        element_id = node.get("id")
+        if element_id:
+            return element_id
         node = node.getparent()
     return "?"
 
@@ -122,22 +123,24 @@ def check_bpmn_expressions(root: etree._Element, filename: str) -> None:
         if not isinstance(el.tag, str):
             continue
         tag = etree.QName(el).localname
+        text, value = el.text or "", el.get("value") or ""
         try:
-            if tag in _EXPRESSION_TAGS and (el.text or "").strip():
-                check_expression(el.text)
-            elif tag in _SCRIPT_TAGS and (el.text or "").strip():
-                check_script(el.text)
-            elif tag == "parameter" and el.get("value"):
-                check_expression(el.get("value"))
+            if tag in _EXPRESSION_TAGS and text.strip():
+                check_expression(text)
+            elif tag in _SCRIPT_TAGS and text.strip():
+                check_script(text)
+            elif tag == "parameter" and value:
+                check_expression(value)
         except ExpressionRefused as exc:
             raise DefinitionError(f"{filename}: element {_element_id(el)!r} ({tag}) refused: {exc}") from None
 
 
 def check_dmn_expressions(root: etree._Element, filename: str) -> None:
     for el in root.iter():
-        if not isinstance(el.tag, str) or etree.QName(el).localname != "text":
+        owner = el.getparent()
+        if not isinstance(el.tag, str) or etree.QName(el).localname != "text" or owner is None:
             continue
-        parent = etree.QName(el.getparent()).localname
+        parent = etree.QName(owner).localname
         text = (el.text or "").strip()
         if not text or text == "-":
             continue
@@ -168,13 +171,7 @@ def build(files: dict[str, str], definition_id: int = 0) -> LoadedDefinition:
 
     load_all()
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    forms: dict[str, FormSpec] = {}
-    for name, text in files.items():
-        if name.endswith(".form"):
-            try:
-                forms[name] = load_form_text(text, name)
-            except FormError as exc:
-                raise DefinitionError(f"{name}: {exc}") from None
+    forms = _parse_forms(files)
     for name, text in files.items():
         try:
             if name.endswith(".bpmn"):
@@ -230,6 +227,17 @@ def build(files: dict[str, str], definition_id: int = 0) -> LoadedDefinition:
                             user_tasks, outcomes, files)
 
 
+def _parse_forms(files: dict[str, str]) -> dict[str, FormSpec]:
+    forms: dict[str, FormSpec] = {}
+    for name, text in files.items():
+        if name.endswith(".form"):
+            try:
+                forms[name] = load_form_text(text, name)
+            except FormError as exc:
+                raise DefinitionError(f"{name}: {exc}") from None
+    return forms
+
+
 def _arm_event_subprocesses(proc: Any) -> None:
     """Connect message-triggered event subprocesses to the start up front.
 
@@ -239,6 +247,8 @@ def _arm_event_subprocesses(proc: Any) -> None:
     change at run time: we make that connection once, at build time.
     """
     start = getattr(proc, "start", None)
+    if start is None:
+        return
     for name in list(getattr(start, "trigger_specs", []) or []):
         task_spec = proc.task_specs.get(name)
         if task_spec is not None and start not in task_spec.inputs:

@@ -33,7 +33,7 @@ class CityCaseScriptEngine(PythonScriptEngine):
         # The DMN engine validates every cell on every evaluation; parse each text once.
         _syntax_check(expression)
 
-    def call_service(self, task, operation_name=None, operation_params=None, **_):  # type: ignore[override]
+    def call_service(self, task, operation_name=None, operation_params=None, **_):
         from handlers import REGISTRY
 
         log = current_log()

@@ -53,7 +53,7 @@ def check_version(installed: str | None = None) -> None:
 
 class ClockedDatetime(_datetime):
     @classmethod
-    def now(cls, tz=None):  # type: ignore[override]
+    def now(cls, tz=None):
         now = current_clock().now()
         return now.astimezone(tz) if tz is not None else now.astimezone().replace(tzinfo=None)
 

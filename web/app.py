@@ -146,8 +146,9 @@ def _register_errors(app: Flask) -> None:
         status = getattr(exc, "http_status", 400)
         if is_api_request():
             body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
-            if getattr(exc, "fields", None):
-                body["fields"] = exc.fields
+            fields = getattr(exc, "fields", None)
+            if fields:
+                body["fields"] = fields
             return jsonify(body), status
         message = str(exc)
         if status == 409:

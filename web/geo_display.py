@@ -74,14 +74,15 @@ def wkt_polygon_display(wkt: str | None, crs: str) -> list[list[float]]:
     if not wkt:
         return []
     from shapely import wkt as shapely_wkt
+    from shapely.geometry import MultiPolygon, Polygon
 
     try:
         geom = shapely_wkt.loads(wkt)
     except Exception:  # noqa: BLE001 - a broken geometry just isn't drawn
         return []
-    if geom.geom_type == "MultiPolygon":
+    if isinstance(geom, MultiPolygon):
         geom = max(geom.geoms, key=lambda g: g.area)
-    if geom.geom_type != "Polygon":
+    if not isinstance(geom, Polygon):
         return []
     ring = []
     for x, y in geom.exterior.coords:

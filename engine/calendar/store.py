@@ -14,9 +14,10 @@ import threading
 import time as time_module
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, cast
 
 from cachetools import LRUCache
-from sqlalchemy import select, text, update
+from sqlalchemy import CursorResult, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.calendar.arith import WorkCalendar
@@ -54,7 +55,7 @@ def get_calendar(session: Session, tz: str, default_windows: str, max_age: float
 
     ``max_age``: seconds during which a cached calendar is used without asking the database
     (engine commands pass 1 s: an admin's edit reaches running processes within a second)."""
-    key = (str(session.get_bind().url), tz, default_windows)
+    key = (str(session.get_bind().engine.url), tz, default_windows)
     with _CACHE_LOCK:
         hit = _CACHE.get(key)
     now = time_module.monotonic()
@@ -74,9 +75,10 @@ def invalidate_calendar_cache() -> None:
 
 def bump_version(session: Session) -> None:
     """Tell every process's ``get_calendar`` that the table changed (in the caller's transaction)."""
-    result = session.execute(
+    # An UPDATE statement's result is a CursorResult (it has rowcount); Session.execute is typed wider.
+    result = cast("CursorResult[Any]", session.execute(
         update(Counter).where(Counter.name == VERSION_COUNTER).values(value=Counter.value + 1)
-    )
+    ))
     if result.rowcount == 0:
         session.add(Counter(name=VERSION_COUNTER, value=1))
         session.flush()

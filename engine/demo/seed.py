@@ -266,11 +266,11 @@ def _plan_departments() -> list[dict]:
                             "district_code": None})
     for d in DISTRICTS:
         for code in DISTRICT_HANDLER_TYPES:
-            ht = handler_types.get(code)
-            if ht is None:
+            local = handler_types.get(code)
+            if local is None:
                 continue
-            departments.append({"code": department_code(code, d.code), "name": d.name + ht.example_department,
-                                "name_en": f"{d.name_en} {ht.example_department_en}".strip(),
+            departments.append({"code": department_code(code, d.code), "name": d.name + local.example_department,
+                                "name_en": f"{d.name_en} {local.example_department_en}".strip(),
                                 "handler_type": code, "district_code": d.code})
     for code, name, name_en in CENTRES:
         departments.append({"code": code, "name": name, "name_en": name_en, "handler_type": code,

@@ -262,7 +262,7 @@ class Simulator:
         if sim.plan.supervise and not sim.supervised and row.spec_id == "handle":
             sim.supervised = True
             with transaction(self.factory) as s:
-                supervise(s, self.ctx, case_id, Actor(f"leader_{row.department_code.replace('@', '_')}", "leader",
+                supervise(s, self.ctx, case_id, Actor(f"leader_{(row.department_code or '').replace('@', '_')}", "leader",
                                                       row.department_code), "order", "请加快处置")
             self.branches["supervision_order"] += 1
         now = self.clock.now()

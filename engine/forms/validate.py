@@ -79,9 +79,9 @@ def validate(
     if not isinstance(submitted, Mapping):
         raise ValidationError("提交的数据必须是对象 / the submitted data must be an object")
     errors: dict[str, str] = {}
-    for key in submitted:
-        if not isinstance(key, str) or key not in form:
-            errors[str(key)] = MSG_UNKNOWN
+    for name in submitted:
+        if not isinstance(name, str) or name not in form:
+            errors[str(name)] = MSG_UNKNOWN
 
     context: dict[str, Any] = {}
     cleaned: dict[str, Any] = {}

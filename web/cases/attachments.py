@@ -45,7 +45,7 @@ def reencode(data: bytes) -> tuple[bytes, str]:
             if probe.width * probe.height > MAX_PIXELS:
                 raise ValidationError("the photo has too many pixels", {"file": "too_large"})
             probe.verify()
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             img.load()
     except ValidationError:
         raise
@@ -68,8 +68,9 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
         if img.mode not in ("RGB", "RGBA", "L", "LA", "P"):
             img = img.convert("RGBA")
         clean = Image.new(img.mode, img.size)
-        if img.mode == "P":
-            clean.putpalette(img.getpalette())
+        palette = img.getpalette() if img.mode == "P" else None
+        if palette is not None:
+            clean.putpalette(palette)
         clean.paste(img)
         clean.save(out, "PNG", optimize=True)  # a fresh image: no text chunks, no eXIf
     else:
@@ -93,7 +94,7 @@ def store_upload(session: Session, file: FileStorage, stage: str, uploaded_by: s
 
 
 def thumbnail(content: bytes, content_type: str) -> tuple[bytes, str]:
-    img = Image.open(io.BytesIO(content))
+    img: Image.Image = Image.open(io.BytesIO(content))
     img.thumbnail((THUMB_SIDE, THUMB_SIDE))
     out = io.BytesIO()
     if img.mode not in ("RGB", "L"):

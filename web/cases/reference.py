@@ -32,7 +32,7 @@ _lock = threading.Lock()
 
 
 def reference(session: Session) -> Reference:
-    key = str(session.get_bind().url)
+    key = str(session.get_bind().engine.url)
     with _lock:
         hit = _cache.get(key)
     if hit is not None:
