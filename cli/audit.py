@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from cli.base import CliContext, cli, emit, fail, json_option
 
@@ -70,7 +71,7 @@ def verify(ctx: CliContext, chain_only: bool, case_refs: tuple[str, ...], agains
     Exit 0 when everything verifies, 1 when problems were found (each names the case and event),
     2 on bad usage.
     """
-    from engine.audit import Options, run, verify_cases
+    from engine.audit import Options
     from engine.audit.signing import KeyFileError, local_public_key
 
     if against_file and not public_key_file:
@@ -84,25 +85,34 @@ def verify(ctx: CliContext, chain_only: bool, case_refs: tuple[str, ...], agains
             fail(str(exc), USAGE)
     against = _read_export(against_file) if against_file else None
     options = Options(full=not chain_only, workers=workers, public_key=key, against=against)
-    if case_refs:
-        with ctx.session_factory() as s:
-            try:
-                report = verify_cases(s, list(case_refs), full=not chain_only)
-            except LookupError as exc:
-                fail(f"{exc.args[0]}; give case numbers as shown by `citycase history`", USAGE)
-    else:
-        bar, update = _progress(ctx)
-        try:
-            report = run(ctx.session_factory, options, progress=update)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
+    try:
+        report = _verify(ctx, options, case_refs)
+    except DBAPIError as exc:  # the schema, not the data: e.g. a database that was never migrated
+        fail(f"cannot read the history ({type(exc.orig).__name__}: {exc.orig}); is this a citycase database "
+             f"at the current migration (citycase db upgrade)?", USAGE)
     lines = [str(p) for p in report.problems] + [f"note: {n}" for n in report.notes]
     summary = (f"{report.checked} cases checked: " + ("everything verifies" if report.ok
                                                        else f"{len(report.problems)} problem(s)"))
     emit(ctx, report.as_dict(), "\n".join(lines + [summary]))
     if not report.ok:
         sys.exit(1)
+
+
+def _verify(ctx: CliContext, options, case_refs: tuple[str, ...]):
+    from engine.audit import run, verify_cases
+
+    if case_refs:
+        with ctx.session_factory() as s:
+            try:
+                return verify_cases(s, list(case_refs), full=options.full)
+            except LookupError as exc:
+                fail(f"{exc.args[0]}; give case numbers as shown by `citycase history`", USAGE)
+    bar, update = _progress(ctx)
+    try:
+        return run(ctx.session_factory, options, progress=update)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
 
 
 @cli.group()

@@ -53,7 +53,6 @@ def test_verify_ok_then_each_tampering_exits_1_naming_the_case(runner, city, cas
 
 
 def test_verify_in_two_worker_processes_finds_the_same(runner, city, cases, monkeypatch):
-    monkeypatch.setattr(verify_module, "SMALL", 0)  # use workers even for four cases
     monkeypatch.setattr(verify_module, "CHUNK", 1)  # one case per job
     assert json.loads(run(runner, city.url, "verify", "--workers", "2", "--json").stdout)["checked"] == 4
     tamper(city, "DELETE FROM event WHERE seq = 3 AND case_id = (SELECT id FROM case_record WHERE number = :n)",
@@ -129,3 +128,8 @@ def test_the_scheduler_signs_a_checkpoint_when_due(runner, city, cases):
     again = json.loads(run(runner, city.url, "scheduler", "--once", "--json").stdout)
     assert again["checkpoints"] == 0  # no new events
     assert json.loads(run(runner, city.url, "verify", "--json").stdout)["notes"] == []
+
+
+def test_verify_on_a_database_that_was_never_migrated_is_bad_usage(runner, tmp_path):
+    result = run(runner, f"sqlite:///{tmp_path / 'empty.db'}", "verify", code=2)
+    assert "citycase db upgrade" in result.stderr and "Traceback" not in result.output
