@@ -14,17 +14,14 @@ from engine import definitions
 from engine.calendar import get_calendar
 from engine.commands import supervise
 from engine.errors import Forbidden, NotFound, ValidationError
-from engine.model import CASE_STATUSES
 from engine.models import Attachment, GridCell
 from engine.queries import (
-    CaseFilters,
     HistoryEvent,
     case_history,
     case_view,
     may_act_on_task,
     may_see_case,
     may_supervise,
-    search_cases,
 )
 from web.assets import leaflet_installed
 from web.cases import bp
@@ -60,24 +57,6 @@ def anonymous_uploader() -> str:
         name = "public:" + secrets.token_urlsafe(9)
         session["anon"] = name
     return name
-
-
-@bp.route("/cases")
-@role_required(*STAFF)
-def search():
-    actor = current_actor()
-    s = get_session()
-    number = request.args.get("number", "").strip()
-    if number:
-        return redirect(url_for("cases.case_page", number=number))
-    status = request.args.get("status", "")
-    filters = CaseFilters(status=status if status in CASE_STATUSES else None)
-    rows = search_cases(s, actor, filters, None, at=now()).items
-    ref = refdata.reference(s)
-    return render_template("cases/search.html", rows=rows, ref=ref, status=status,
-                           class_name=lambda code: pick(ref.classes[code].name, ref.classes[code].name_en)
-                           if code in ref.classes else code,
-                           region=lambda code: refdata.region_name(ref, code))
 
 
 def visible_case(number: str):
