@@ -43,6 +43,7 @@ def test_filters_scope_and_pages(sqlite_city, clock):
     assert _numbers(client.get("/cases?district=330191").get_data(as_text=True)) == list(reversed(bins))
     assert _numbers(client.get("/cases?keyword=bin&district=330192").get_data(as_text=True)) == []
     assert _numbers(client.get("/cases?status=closed").get_data(as_text=True)) == []
+    assert _numbers(client.get(f"/cases?department={DEPT}").get_data(as_text=True)) == [bins[0]]
     assert _numbers(client.get("/cases?status=bogus").get_data(as_text=True)) == [*reversed(bins), lamp]
     assert _numbers(client.get("/cases?source=citizen&from=2026-11-25&to=2026-11-25")
                     .get_data(as_text=True)) == [*reversed(bins), lamp]

@@ -5,6 +5,7 @@ newest first, one page of 50 at a time (keyset cursor in ``after``)."""
 from __future__ import annotations
 
 from datetime import date
+from operator import attrgetter
 
 from flask import redirect, render_template, request, url_for
 
@@ -57,7 +58,8 @@ def search():
         next_url=url_for("cases.search", after=page.next.encode(), **f) if page.next is not None else None,
         first_url=url_for("cases.search", **f) if request.args.get("after") else None,
         classes=[c for c in ref.classes.values() if c.active], districts=refdata.districts(ref),
-        streets=refdata.streets(ref, f.get("district")), sources=SOURCES, statuses=CASE_STATUSES,
+        streets=refdata.streets(ref, f.get("district")), departments=sorted(ref.departments.values(), key=attrgetter("code")),
+        sources=SOURCES, statuses=CASE_STATUSES,
         class_name=lambda code: pick(ref.classes[code].name, ref.classes[code].name_en)
         if code in ref.classes else code,
         region=lambda code: refdata.region_name(ref, code))
