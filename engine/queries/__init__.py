@@ -1,9 +1,12 @@
 """The read side of the engine: what pages, the JSON API and the CLI show, never a write.
 
 Modules: ``visibility`` (the one rule of who sees which task and case), ``cursor`` (the one keyset
-cursor format), ``lights`` (deadline lights), ``tasks`` (task_view, visible_tasks, task_data),
-``cases`` (case_view, case_history), ``search`` (search_cases). Every function takes the caller's
-session and never commits.
+cursor format), ``lights`` (deadline lights), ``records`` (the typed rows returned), ``tasks``
+(task_view, visible_tasks), ``cases`` (case_view, case_history), ``search`` (search_cases),
+``periods`` (local days as instants), ``public`` (the reporter's follow-up view) and
+``process_data`` (task_data, case_data: process variables read from the stored workflow state;
+not re-exported here so that importing the visibility rule does not load the workflow engine's
+serializer). Every function takes the caller's session and never commits.
 """
 
 from engine.queries.cases import CaseView, case_history, case_view, find_case, load_case
