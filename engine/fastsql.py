@@ -106,6 +106,7 @@ class Writer:
                     self.run(sql, params)
             return
         driver = self.conn.connection.driver_connection
+        assert driver is not None  # a live psycopg connection inside the session's transaction
         with driver.pipeline(), driver.cursor() as cur:
             for sql, params in ops:
                 if isinstance(params, list):

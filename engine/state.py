@@ -26,7 +26,7 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
-    def from_dict(self, dct, spec=None, subprocess_specs=None):  # type: ignore[override]
+    def from_dict(self, dct, spec=None, subprocess_specs=None):
         from uuid import UUID
 
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
@@ -79,7 +79,7 @@ def _tasks_dict(tasks: dict[Any, Any]) -> dict[str, Any]:
         parent_id = task._parent
         parent = tasks.get(parent_id) if parent_id is not None else None
         if parent_id is None:
-            data, delta = task.data, {}
+            data, delta = task.data, {}  # type: dict[str, Any], dict[str, Any]
         else:
             pdata = parent.data if parent is not None else task.parent.data
             tdata = task.data

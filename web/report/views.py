@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from engine.commands import rate_case, start_case
+from engine.commands import CaseResult, rate_case, start_case
 from engine.db import transaction
 from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
 from engine.model import Actor
@@ -107,12 +107,12 @@ def build_report(source: str, uploader: str, stage_errors: dict[str, str]) -> di
 
 
 def _values() -> dict[str, Any]:
-    values = {k: request.form.get(k, "") for k in REPORT_KEYS}
+    values: dict[str, Any] = {k: request.form.get(k, "") for k in REPORT_KEYS}
     values["self_handled"] = bool(request.form.get("self_handled"))
     return values
 
 
-def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any],
+def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[CaseResult | None, dict[str, Any],
                                                                         dict[str, str], str | None]:
     errors: dict[str, str] = {}
     report = build_report(source, actor.username, errors)
