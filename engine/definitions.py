@@ -29,11 +29,13 @@ from sqlalchemy.orm import Session
 from engine.errors import DefinitionError, NotFound
 from engine.expressions import ExpressionRefused, check_expression, check_script
 from engine.forms import FormError, FormSpec, load_form_text
+from engine.model import Role
 from engine.models import DefinitionVersion
 
-ROLES_BY_LANE = {
-    "supervisor": "supervisor", "acceptor": "acceptor", "shift_leader": "shift_leader",
-    "dispatcher": "dispatcher", "department": "handler", "leader": "leader",
+# BPMN lane name -> the role whose users work its tasks.
+ROLES_BY_LANE: dict[str, Role] = {
+    "supervisor": Role.SUPERVISOR, "acceptor": Role.ACCEPTOR, "shift_leader": Role.SHIFT_LEADER,
+    "dispatcher": Role.DISPATCHER, "department": Role.HANDLER, "leader": Role.LEADER,
 }
 # Lanes whose tasks belong to the case's responsible department (the engine checks it).
 DEPARTMENT_LANES = frozenset({"department", "leader"})
