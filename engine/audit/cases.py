@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import text
@@ -40,12 +41,13 @@ class _Locator:
 
 
 def _events(session: Session, lo: int, hi: int) -> Iterator[tuple[Any, list[Sequence[Any]]]]:
+    # case_id last: the rows are used as they come, in EVENT_COLUMNS order (one more column at the end).
     result = session.connection().exec_driver_sql(
-        f"SELECT case_id, {EVENT_COLUMNS} FROM event WHERE case_id BETWEEN {int(lo)} AND {int(hi)} "
-        f"ORDER BY case_id, seq, id")
+        f"SELECT {EVENT_COLUMNS}, case_id FROM event WHERE case_id BETWEEN {int(lo)} AND {int(hi)} "
+        f"ORDER BY case_id, seq")
     rows = (r for part in result.partitions(5000) for r in part)
-    for case_id, group in groupby(rows, key=lambda r: r[0]):
-        yield case_id, [tuple(r[1:]) for r in group]
+    for case_id, group in groupby(rows, key=itemgetter(10)):
+        yield case_id, list(group)
 
 
 def _cases(session: Session, lo: int, hi: int) -> dict[Any, dict[str, Any]]:

@@ -61,8 +61,9 @@ def history_checks(session: Session, options: Options) -> VerifyReport:
     return report
 
 
-def id_chunks(session: Session, chunk: int = CHUNK) -> tuple[int, list[tuple[int, int]]]:
-    """(number of cases, id ranges covering every case row and every event's case id)."""
+def id_chunks(session: Session, workers: int = 1) -> tuple[int, list[tuple[int, int]]]:
+    """(number of cases, id ranges covering every case row and every event's case id): at most
+    CHUNK ids each, and at least four per worker so that the workers finish together."""
     lo, hi, n = session.execute(text("SELECT min(id), max(id), count(*) FROM case_record")).one()
     elo, ehi = session.execute(text("SELECT min(case_id), max(case_id) FROM event")).one()
     los = [v for v in (lo, elo) if v is not None]
@@ -70,15 +71,18 @@ def id_chunks(session: Session, chunk: int = CHUNK) -> tuple[int, list[tuple[int
     if not los:
         return 0, []
     start, end = min(los), max(his)
+    chunk = max(1, min(CHUNK, (end - start + 1) // (4 * workers)))
     return n or 0, [(a, min(a + chunk - 1, end)) for a in range(start, end + 1, chunk)]
 
 
 def run(factory, options: Options, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
     """Verify every case and the whole history (``factory``: a sessionmaker bound to an engine)."""
     with factory() as session:
-        total, chunks = id_chunks(session)
-    workers = options.workers or os.cpu_count() or 1
-    if workers <= 1 or total < SMALL:
+        total = session.execute(text("SELECT count(*) FROM case_record")).scalar() or 0
+        # Auto (0): workers only when there is enough to split; an explicit count is obeyed.
+        workers = options.workers or (os.cpu_count() or 1 if total >= SMALL else 1)
+        total, chunks = id_chunks(session, workers)
+    if workers <= 1:
         return _in_process(factory, options, chunks, total, progress)
     engine = factory.kw["bind"]
     url = engine.url.render_as_string(hide_password=False)
