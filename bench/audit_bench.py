@@ -18,6 +18,7 @@ The machine's load average is in the notes: on a shared machine, wall-clock rate
 from __future__ import annotations
 
 import os
+import resource
 import time
 
 from bench.common import Scratch, log, missing_module
@@ -43,20 +44,29 @@ def _id_range(url: str) -> tuple[int, int, int, int]:
     return lo or 0, hi or 0, n or 0, events
 
 
-def _timed(results: Results, url: str, full: bool, workers: int) -> tuple[float, int]:
-    """(cases/s, cases) of one verify run; problems found are noted (they should be none)."""
+def _cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (the verify workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _timed(results: Results, url: str, full: bool, workers: int) -> tuple[float, float]:
+    """(cases per wall second, cases per CPU second) of one verify run. The CPU figure does not
+    depend on what else the machine runs: cores × it is the rate on otherwise idle cores."""
     from engine.audit import Options, run
     from engine.db import make_engine, session_factory
 
     engine = make_engine(url)
     factory = session_factory(engine)
-    t0 = time.monotonic()
+    c0, t0 = _cpu_seconds(), time.monotonic()
     report = run(factory, Options(full=full, workers=workers))
-    seconds = time.monotonic() - t0
+    seconds, cpu = time.monotonic() - t0, _cpu_seconds() - c0
     engine.dispose()
     if report.problems:
         results.note(f"verify found {len(report.problems)} problem(s), e.g. {report.problems[0]}")
-    return report.checked / seconds if seconds > 0 else float("nan"), report.checked
+    return (report.checked / seconds if seconds > 0 else float("nan"),
+            report.checked / cpu if cpu > 0 else float("nan"))
 
 
 def _checkpoint_rate(url: str, events: int) -> float:
@@ -72,6 +82,28 @@ def _checkpoint_rate(url: str, events: int) -> float:
     seconds = time.monotonic() - t0
     engine.dispose()
     return events / seconds if seconds > 0 else float("nan")
+
+
+def _measure(results: Results, name: str, url: str, events: int) -> None:
+    cores = os.cpu_count() or 1
+    chain1, _ = _timed(results, url, False, 1)
+    results.add(f"{name}: verify --chain-only, 1 process", chain1, "cases/s")
+    chain2, chain_cpu = _timed(results, url, False, 2)
+    results.add(f"{name}: verify --chain-only, 2 processes", chain2, "cases/s", CHAIN_TARGET)
+    results.add(f"{name}: verify --chain-only, CPU cost x {cores} cores (rate on idle cores)", chain_cpu * cores,
+                "cases/s")
+    replay1, _ = _timed(results, url, True, 1)
+    results.add(f"{name}: verify (full replay), 1 process", replay1, "cases/s")
+    replay2, replay_cpu = _timed(results, url, True, 2)
+    results.add(f"{name}: verify (full replay), 2 processes", replay2, "cases/s")
+    results.add(f"{name}: full replay of {REPLAY_CASES:,} cases, 2 processes (extrapolated)",
+                REPLAY_CASES / replay2, "s", f"<= {REPLAY_TARGET_SECONDS}")
+    results.add(f"{name}: full replay of {REPLAY_CASES:,} cases on {cores} idle cores (from CPU cost)",
+                REPLAY_CASES / (replay_cpu * cores), "s")
+    results.add(f"{name}: first checkpoint over the whole log (hash + sign)", _checkpoint_rate(url, events),
+                "events/s")
+    log(f"audit: {name}: chain-only {chain1:.0f}/s (1), {chain2:.0f}/s (2), {chain_cpu * cores:.0f}/s on idle "
+        f"cores; replay {replay1:.0f}/s (1), {replay2:.0f}/s (2)")
 
 
 def run(results: Results, scratch: Scratch, quick: bool, prepared: dict[str, str] | None = None,
@@ -103,20 +135,7 @@ def run(results: Results, scratch: Scratch, quick: bool, prepared: dict[str, str
         log(f"audit: {name}, {n} cases")
         results.note(f"{name}: {n} cases with {events} history events ({events / max(n, 1):.1f} per case)")
         try:
-            chain1, _ = _timed(results, url, False, 1)
-            results.add(f"{name}: verify --chain-only, 1 process", chain1, "cases/s")
-            chain2, _ = _timed(results, url, False, 2)
-            results.add(f"{name}: verify --chain-only, 2 processes", chain2, "cases/s", CHAIN_TARGET)
-            replay1, _ = _timed(results, url, True, 1)
-            results.add(f"{name}: verify (full replay), 1 process", replay1, "cases/s")
-            replay2, _ = _timed(results, url, True, 2)
-            results.add(f"{name}: verify (full replay), 2 processes", replay2, "cases/s")
-            results.add(f"{name}: full replay of {REPLAY_CASES:,} cases, 2 processes (extrapolated)",
-                        REPLAY_CASES / replay2, "s", f"<= {REPLAY_TARGET_SECONDS}")
-            results.add(f"{name}: first checkpoint over the whole log (hash + sign)", _checkpoint_rate(url, events),
-                        "events/s")
-            log(f"audit: {name}: chain-only {chain1:.0f}/s (1), {chain2:.0f}/s (2); "
-                f"replay {replay1:.0f}/s (1), {replay2:.0f}/s (2)")
+            _measure(results, name, url, events)
         finally:
             scratch.drop(url)
     results.note(f"full replay of {REPLAY_CASES:,} cases is extrapolated from the measured 2-process rate on the "
