@@ -11,7 +11,7 @@ import threading
 import time
 import traceback
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -362,23 +362,3 @@ def test_run_forever_stops_cleanly_on_sigterm(sqlite_city, clock):
     assert signal.getsignal(signal.SIGTERM) is before
     assert len(ticks) >= 3
     assert ticks[0]["fired"] == 1 and all(t["fired"] == 0 for t in ticks[1:])
-
-
-def test_cli_once_prints_the_counts(sqlite_city):
-    from click.testing import CliRunner
-
-    from cli import cli
-
-    db = sqlite_city
-    # Deadlines in March 2025 are in the past for the CLI's SystemClock.
-    past = ManualClock(datetime(2025, 3, 5, 1, 0, tzinfo=UTC))
-    driver = walk_to_handle(db, EngineContext(past))
-    runner = CliRunner()
-    result = runner.invoke(cli, ["--database-url", db.url, "scheduler", "--once", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {**NOTHING, "fired": 1, "delivered": 2}
-    assert len(escalations(db, driver.case_id)) == 1
-
-    result = runner.invoke(cli, ["--database-url", db.url, "scheduler", "--once"])
-    assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "fired 0 case(s), skipped 0; outbox: delivered 0, failed 0"
