@@ -7,7 +7,7 @@
 """
 
 from engine.forms.parse import load_form_text
-from engine.forms.spec import Choice, FormError, FormField, FormSpec, HideIf
+from engine.forms.spec import Choice, FormError, FormField, FormSpec, HideIf, InputField
 from engine.forms.validate import ATTACHMENT_TOKEN_RE, validate
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "FormField",
     "FormSpec",
     "HideIf",
+    "InputField",
     "load_form_text",
     "validate",
 ]

@@ -43,6 +43,7 @@ from engine.forms.spec import (
     FormField,
     FormSpec,
     HideIf,
+    InputField,
 )
 from engine.forms.validate import FieldError, clean_value
 
@@ -105,7 +106,7 @@ def _parse_components(raw_components: list[Any], name: str, form_id: str) -> lis
                 raise FormError(f"{name}: component {component.id!r}: duplicate key {component.key!r}")
             keys.add(component.key)
         components.append(component)
-    by_key = {c.key: c for c in components if c.key is not None}
+    by_key = {c.key: c for c in components if isinstance(c, InputField)}
     for component in components:
         if component.hide_if is not None:
             _check_hide_if(name, component, by_key)
@@ -133,7 +134,7 @@ def _parse_component(raw: dict[str, Any], index: int, name: str) -> FormField:
 
 
 def _parse_input(raw: dict[str, Any], cid: str, ctype: str, where: str, properties: dict[str, str],
-                 hide_if: HideIf | None) -> FormField:
+                 hide_if: HideIf | None) -> InputField:
     key = raw.get("key")
     if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
         raise FormError(f"{where}: an input needs a key made of letters, digits and _ (got {key!r})")
@@ -150,7 +151,7 @@ def _parse_input(raw: dict[str, Any], cid: str, ctype: str, where: str, properti
     attrs = {**_number_attrs(raw, ctype, rules, where), **_text_attrs(ctype, rules, where),
              **_choice_attrs(raw, ctype, properties, where), **_datetime_attrs(raw, ctype, where),
              **_filepicker_attrs(raw, ctype, where)}
-    component = FormField(
+    component = InputField(
         id=cid, type=ctype, key=key, label=label, label_en=properties.get("label_en") or label,
         required=bool(rules.get("required", False)),
         readonly=_flag(raw, "readonly", where) or _flag(raw, "disabled", where),
@@ -229,7 +230,7 @@ def _filepicker_attrs(raw: dict[str, Any], ctype: str, where: str) -> dict[str, 
     return {"multiple": _flag(raw, "multiple", where), "accept": accept}
 
 
-def _with_default(component: FormField, raw: dict[str, Any], where: str) -> FormField:
+def _with_default(component: InputField, raw: dict[str, Any], where: str) -> InputField:
     """The component with its ``defaultValue``, which must itself be a valid value of the field."""
     if raw.get("defaultValue") is None:
         return component
@@ -350,7 +351,7 @@ def _parse_hide_if(conditional: Any, where: str) -> HideIf | None:
     return HideIf(key=key, op=op, value=value, expression=expression)
 
 
-def _check_hide_if(name: str, component: FormField, by_key: Mapping[str, FormField]) -> None:
+def _check_hide_if(name: str, component: FormField, by_key: Mapping[str, InputField]) -> None:
     hide_if = component.hide_if
     assert hide_if is not None
     where = f"{name}: component {component.id!r}"

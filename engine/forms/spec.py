@@ -100,27 +100,34 @@ class FormField:
 
 
 @dataclass(frozen=True, eq=False)
+class InputField(FormField):
+    """A component bound to a process variable: ``key`` is always set (display components have none)."""
+
+    key: str
+
+
+@dataclass(frozen=True, eq=False)
 class FormSpec:
     id: str
     name: str
     schema_version: int
     components: tuple[FormField, ...]
     sha256: str
-    _by_key: Mapping[str, FormField] = field(init=False, repr=False, compare=False)
-    _order: tuple[FormField, ...] = field(init=False, repr=False, compare=False)
+    _by_key: Mapping[str, InputField] = field(init=False, repr=False, compare=False)
+    _order: tuple[InputField, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        by_key = {c.key: c for c in self.components if c.key is not None}
+        by_key = {c.key: c for c in self.components if isinstance(c, InputField)}
         object.__setattr__(self, "_by_key", MappingProxyType(by_key))
         object.__setattr__(self, "_order", _evaluation_order(self.name, by_key))
 
     @property
-    def fields(self) -> tuple[FormField, ...]:
+    def fields(self) -> tuple[InputField, ...]:
         """The input components, in document order."""
         return tuple(self._by_key.values())
 
     @property
-    def evaluation_order(self) -> tuple[FormField, ...]:
+    def evaluation_order(self) -> tuple[InputField, ...]:
         """The input components, each after the one its ``conditional.hide`` depends on."""
         return self._order
 
@@ -128,7 +135,7 @@ class FormSpec:
     def keys(self) -> tuple[str, ...]:
         return tuple(self._by_key)
 
-    def field(self, key: str) -> FormField:
+    def field(self, key: str) -> InputField:
         """The input component bound to ``key``; KeyError if there is none."""
         return self._by_key[key]
 
@@ -136,13 +143,12 @@ class FormSpec:
         return key in self._by_key
 
 
-def _evaluation_order(name: str, by_key: Mapping[str, FormField]) -> tuple[FormField, ...]:
+def _evaluation_order(name: str, by_key: Mapping[str, InputField]) -> tuple[InputField, ...]:
     """Input fields ordered so that each field comes after the field its visibility depends on."""
-    order: list[FormField] = []
+    order: list[InputField] = []
     state: dict[str, str] = {}
 
-    def visit(f: FormField, chain: list[str]) -> None:
-        assert f.key is not None
+    def visit(f: InputField, chain: list[str]) -> None:
         if state.get(f.key) == "done":
             return
         if state.get(f.key) == "visiting":

@@ -87,7 +87,6 @@ def validate(
     cleaned: dict[str, Any] = {}
     for f in form.evaluation_order:
         key = f.key
-        assert key is not None
         context[key] = None
         if f.readonly or (f.hide_if is not None and f.hide_if.evaluate(context)):
             continue
