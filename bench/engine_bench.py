@@ -310,6 +310,7 @@ def run_processes(mode: str, url: str, total: int, procs: int, profile_path: str
 
 def run(results: Results, scratch: Scratch, quick: bool, out_dir: Path, cases: int | None = None,
         profile: bool = True, keep: dict[str, str] | None = None) -> None:
+    # Longer than 60 lines on purpose: one bench section, its measurements in the order they are reported.
     """Run the section; with ``keep``, the single-process databases (real cases with history) are
     handed over as {backend: url} instead of dropped (the audit section replays them)."""
     try:

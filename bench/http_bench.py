@@ -300,6 +300,7 @@ def _accept_task_ids(url: str) -> list[str]:
 
 
 def run(results: Results, scratch: Scratch, quick: bool, out_dir: Path) -> None:
+    # Longer than 60 lines on purpose: one bench section, its measurements in the order they are reported.
     from bench import engine_bench, loader
 
     backend = "postgres" if "postgres" in scratch.backends() else "sqlite"

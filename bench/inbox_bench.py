@@ -106,6 +106,7 @@ def measure(url: str, handler_departments: list[str], fn: Callable[..., Any], re
 
 def run(results: Results, scratch: Scratch, quick: bool, sizes: list[int] | None = None,
         repeat: int | None = None) -> None:
+    # Longer than 60 lines on purpose: one bench section, its measurements in the order they are reported.
     from bench import loader
 
     try:
