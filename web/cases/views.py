@@ -105,7 +105,7 @@ def history_items(events: list[HistoryEvent], definition) -> list[dict[str, Any]
             summary = _form_summary(definition, e.task_spec, data.get("form") or {})
         elif e.kind == "message":
             payload = data.get("payload") or {}
-            level = {"remind": _("Reminder"), "order": _("Supervision order")}.get(payload.get("level"), "")
+            level = {"remind": _("Reminder"), "order": _("Supervision order")}.get(str(payload.get("level")), "")
             summary = [(level or _("Message"), str(payload.get("text", "")))]
         elif e.kind == "timer":
             summary = [(_("Timers"), ", ".join(data.get("fired", [])) or "—")]
@@ -216,6 +216,8 @@ def attachment(token: str):
     if att is None or not _may_see_attachment(att, case):
         abort(404)
     content = s.scalar(select(Attachment.content).where(Attachment.id == att.id))
+    if content is None:  # deleted since the lookup above
+        abort(404)
     content_type = att.content_type
     if request.args.get("thumb"):
         content, content_type = thumbnail(content, content_type)

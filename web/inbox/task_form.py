@@ -36,8 +36,8 @@ def choices_for(f: FormField, options: dict[str, list[Any]]) -> list[tuple[str, 
     ref = refdata.reference(get_session())
     result = []
     for item in options.get(f.values_key, []):
-        value = item.get("value") if isinstance(item, dict) else item
-        label = item.get("label", value) if isinstance(item, dict) else item
+        value = str(item.get("value") if isinstance(item, dict) else item)
+        label = str(item.get("label", value) if isinstance(item, dict) else item)
         dept = ref.departments.get(value)
         result.append((value, pick(label, dept.name_en if dept else None)))
     return result
@@ -54,11 +54,9 @@ def _display_value(f: FormField, raw: Any) -> Any:
 
 def field_views(form: FormSpec, values: dict[str, Any], errors: dict[str, str],
                 options: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    context: dict[str, Any] = {}
-    for f in form.fields:
-        context[f.key] = _display_value(f, values.get(f.key))
+    context = {i.key: _display_value(i, values.get(i.key)) for i in form.fields}
     views = []
-    for f in form.components:
+    for f in form.components:  # display-only components too (text, spacer…)
         view: dict[str, Any] = {"f": f, "label": pick(f.label, f.label_en), "hidden": False}
         if f.key is not None:
             value = values.get(f.key)
