@@ -70,11 +70,6 @@ class SignedCheckpoint:
         fields = CheckpointBody.__dataclass_fields__
         return cls(CheckpointBody(**{k: d[k] for k in fields}), str(d["hash"]), str(d["signature"]))
 
-    @classmethod
-    def of(cls, row: Checkpoint) -> SignedCheckpoint:
-        return cls(CheckpointBody(row.tree_size, row.last_event_id, row.root, row.created_at.isoformat(),
-                                  row.prev_hash, row.hash_alg, row.sig_alg, row.key_id), row.hash, row.signature)
-
     def signature_ok(self, key: PublicKey) -> bool:
         try:
             return (self.body.key_id == key.fingerprint and self.body.sig_alg == key.algorithm
@@ -83,8 +78,25 @@ class SignedCheckpoint:
             return False
 
 
+_STORED = ("SELECT tree_size, last_event_id, root, created_at, prev_hash, hash_alg, sig_alg, key_id, hash, "
+           "signature FROM audit_checkpoint ORDER BY id")
+
+
 def stored(session: Session) -> list[SignedCheckpoint]:
-    return [SignedCheckpoint.of(r) for r in session.scalars(select(Checkpoint).order_by(Checkpoint.id))]
+    """The stored checkpoints, read raw: a damaged value makes its checkpoint fail to verify, never
+    the read fail."""
+    from engine.audit.chain import iso_utc
+
+    out = []
+    for size, last, root, at, prev, hash_alg, sig_alg, key_id, digest, signature in \
+            session.connection().exec_driver_sql(_STORED):
+        try:
+            at = iso_utc(at)
+        except (TypeError, ValueError):
+            at = str(at)
+        out.append(SignedCheckpoint(CheckpointBody(size, last, root, at, prev, hash_alg, sig_alg, key_id),
+                                    str(digest), str(signature)))
+    return out
 
 
 def _latest(session: Session) -> Checkpoint | None:

@@ -59,6 +59,8 @@ def check_roots(session: Session, checkpoints: list[SignedCheckpoint]) -> list[P
     """Recompute every checkpoint's root from the events in one pass; the first mismatch is reported."""
     by_alg: dict[str, list[SignedCheckpoint]] = defaultdict(list)
     for cp in checkpoints:
+        if not (isinstance(cp.body.tree_size, int) and isinstance(cp.body.last_event_id, int)):
+            continue  # damaged: its hash no longer matches (check_signatures)
         try:
             by_alg[HashAlgorithm(cp.body.hash_alg)].append(cp)
         except ValueError:
@@ -125,6 +127,10 @@ def check_case_numbers(session: Session) -> list[Problem]:
     present = dict(session.execute(select(day, func.count(Case.id)).group_by(day)).all())
     problems: list[Problem] = []
     for d, value in sorted(issued.items()):
+        if not isinstance(value, int):
+            problems.append(Problem(ProblemKind.UNREADABLE, f"the case-number counter of {d} is not a number: "
+                                                            f"{value!r}"))
+            continue
         if present.get(d, 0) >= value:
             continue
         numbers = set(session.scalars(select(Case.number).where(Case.number.like(f"{d}%"))))

@@ -202,3 +202,16 @@ def test_a_checkpoint_waits_for_events_still_in_flight(city, three, clock, key):
     problems = verify(city, public_key=key.public).problems
     assert ProblemKind.LOG_CHANGED not in {p.kind for p in problems} and ProblemKind.LOG_MISSING not in {
         p.kind for p in problems}
+
+
+def test_garbage_in_a_checkpoint_or_the_counter_is_named_not_a_crash(city, three, clock, key):
+    checkpoint(city, key, "sha256", clock)
+    statements = ["UPDATE audit_checkpoint SET created_at = 'garbage', tree_size = 'x'",
+                  "UPDATE counter SET value = 'many' WHERE name LIKE 'case:%'"]
+    if city.backend == "postgres":  # typed columns: the attacker changes their types first
+        statements[:0] = ["ALTER TABLE audit_checkpoint ALTER COLUMN created_at TYPE text",
+                          "ALTER TABLE audit_checkpoint ALTER COLUMN tree_size TYPE text",
+                          "ALTER TABLE counter ALTER COLUMN value TYPE text"]
+    tamper(city, *statements)
+    kinds = sorted(p.kind for p in verify(city, public_key=key.public).problems)
+    assert kinds == [ProblemKind.CHECKPOINT_INVALID, ProblemKind.UNREADABLE]
