@@ -138,6 +138,8 @@ def run(results: Results, scratch: Scratch, quick: bool, prepared: dict[str, str
             _measure(results, name, url, events)
         finally:
             scratch.drop(url)
+    results.note("'CPU cost x cores' counts the CPU time of verify's own processes: on PostgreSQL the server's "
+                 "share (parsing, sending rows) is not in it, so that figure is an upper bound there")
     results.note(f"full replay of {REPLAY_CASES:,} cases is extrapolated from the measured 2-process rate on the "
                  f"cases above (closed cases of the engine section's mix), not run at that size")
     for url in prepared.values():
