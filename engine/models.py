@@ -334,3 +334,41 @@ class Checkpoint(Base):
     # The tree's right edge (roots of its perfect subtrees) so the next checkpoint extends it
     # instead of rehashing the whole log; verify never trusts it and recomputes from the events.
     frontier: Mapped[str] = mapped_column(Text)
+
+
+# --- evaluation (engine/evaluation) ---------------------------------------------------------
+
+class EvaluationWeight(Base):
+    """A term of a kind's composite score: score = Σ weight × term (DOMAIN.md §6, editable data).
+
+    A term is a rate (its Rate value, a percentage), ``volume`` (0–100 relative to the busiest
+    unit) or ``100-<rate>`` (the complement, e.g. ``100-rework_rate``)."""
+
+    __tablename__ = "evaluation_weight"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    term: Mapped[str] = mapped_column(String(40), primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class EvaluationGrade(Base):
+    """Grade bands: a score at or above ``min_score`` earns ``grade`` (the highest band that fits)."""
+
+    __tablename__ = "evaluation_grade"
+    grade: Mapped[str] = mapped_column(String(4), primary_key=True)
+    min_score: Mapped[float] = mapped_column(Float)
+
+
+class EvaluationSnapshot(Base):
+    """A month's evaluation frozen on the first working day of the next month. Never updated or
+    deleted; hash = sha256(prev_hash + canonical content), chained like the history."""
+
+    __tablename__ = "evaluation_snapshot"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7), unique=True)  # YYYY-MM (local time)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    content: Mapped[str] = mapped_column(Text)  # canonical JSON of every kind's results
+    content_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
