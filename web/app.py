@@ -21,6 +21,7 @@ from engine.config import PROJECT_ROOT, load_config
 from engine.db import make_engine, session_factory
 from engine.errors import CityCaseError, Conflict
 from web.extensions import CityCaseState, babel, csrf, init_session_handling, limiter, login_manager
+from web.messages import PageConflict, error_message
 from web.security import is_api_request
 
 LOCALES = ("zh_Hans_CN", "en")
@@ -150,9 +151,7 @@ def _register_errors(app: Flask) -> None:
             if fields:
                 body["fields"] = fields
             return jsonify(body), status
-        message = str(exc)
-        if status == 409:
-            message = _("Someone was faster: the case has already been handled by someone else.") + " " + message
+        message = error_message(exc)
         return render_template("error.html", status=status, title=title_for(status), message=message), status
 
     @app.errorhandler(OperationalError)
@@ -164,8 +163,11 @@ def _register_errors(app: Flask) -> None:
         from web.extensions import rollback
 
         rollback()
-        return _engine_error(Conflict("the database was busy with another change; nothing was saved, "
-                                      "please try again"))
+        if is_api_request():
+            return _engine_error(Conflict("the database was busy with another change; nothing was saved, "
+                                          "please try again"))
+        return _engine_error(PageConflict(_("The system was busy with another change; nothing was saved. "
+                                            "Please try again.")))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):

@@ -19,15 +19,16 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import current_app, request, session
+from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import Unauthorized
 from werkzeug.security import check_password_hash
 
-from engine.errors import Forbidden
 from engine.model import Actor, EngineContext
 from engine.models import User
 from web.extensions import get_session, login_manager, state
+from web.messages import PageForbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -144,7 +145,7 @@ def role_required(*roles: str) -> Callable[[F], F]:
             if not (current_user and current_user.is_authenticated):
                 return login_manager.unauthorized()
             if roles and current_user.role not in roles:
-                raise Forbidden(f"this page is for {', '.join(roles)}; you are {current_user.role}")
+                raise PageForbidden(_("This page is not part of your work: your role cannot open it."))
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]

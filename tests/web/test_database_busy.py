@@ -20,4 +20,4 @@ def test_a_locked_sqlite_database_is_a_409_with_advice(sqlite_city, clock, monke
     response = client.post("/report/public", data={"class_code": "E0102", "lon": lon, "lat": lat,
                                                    "description": "垃圾"})
     assert response.status_code == 409
-    assert "try again" in response.get_data(as_text=True)
+    assert "请重试" in response.get_data(as_text=True)  # nothing saved: the user may simply try again

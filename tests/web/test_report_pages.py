@@ -88,9 +88,9 @@ def test_report_field_errors_are_translated(sqlite_city, clock):
     lon, lat = cell_in(sqlite_city, "330191")
     data = {"class_code": "E9999", "lat": f"{lat}", "lon": f"{lon}", "description": "x"}
     html = client.post("/report/mobile", data=data).get_data(as_text=True)
-    assert "未知的问题类别" in html and "unknown problem class" not in html
+    assert "请选择问题类别" in html and "unknown problem class" not in html
     client.post("/language", data={"lang": "en"})
-    assert "unknown problem class" in client.post("/report/mobile", data=data).get_data(as_text=True)
+    assert "Choose what kind of problem it is." in client.post("/report/mobile", data=data).get_data(as_text=True)
 
 
 def test_public_report_follow_and_rate(sqlite_city, clock):

@@ -97,6 +97,20 @@ def task_name(spec_id: str | None, name: str | None) -> str:
     return pick(name or spec_id or "", TASK_NAMES_EN.get(spec_id or ""))
 
 
+SYSTEM_ACTORS = ("scheduler", "system")
+
+
+def person(name: str | None) -> str:
+    """Who did something, in users' words: the timer and anonymous citizens get a name, not an id."""
+    if not name:
+        return "—"
+    if name in SYSTEM_ACTORS:
+        return _("System (deadline timer)")
+    if name == "citizen" or name.startswith("public:"):
+        return _("Citizen")
+    return name
+
+
 def named(table: dict[str, tuple[str, str]], value: str | None) -> str:
     if value is None:
         return ""
@@ -107,6 +121,7 @@ def named(table: dict[str, tuple[str, str]], value: str | None) -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["localtime"] = local_time
     app.jinja_env.filters["light_label"] = light_label
+    app.jinja_env.filters["person"] = person
     app.jinja_env.globals.update(
         pick=pick, is_english=is_english, task_name=task_name,
         has_endpoint=lambda name: name in current_app.view_functions,

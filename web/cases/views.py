@@ -27,9 +27,10 @@ from web.assets import leaflet_installed
 from web.cases import bp
 from web.cases import reference as refdata
 from web.cases.attachments import STAGES, attachment_case, case_photos, store_upload, thumbnail
-from web.cases.display import pick, remaining_text, task_name
+from web.cases.display import person, pick, remaining_text, task_name
 from web.extensions import get_session, limiter
 from web.geo_display import to_display, wkt_polygon_display
+from web.messages import PageForbidden, PageNotFound, error_message, field_messages, upload_message
 from web.security import (
     config,
     current_actor,
@@ -64,9 +65,9 @@ def visible_case(number: str):
     try:
         return case_view(get_session(), optional_actor(), number)
     except NotFound:
-        raise NotFound(_("Case %(number)s does not exist.", number=number)) from None
+        raise PageNotFound(_("Case %(number)s does not exist.", number=number)) from None
     except Forbidden:
-        raise Forbidden(_("You may not see case %(number)s.", number=number)) from None
+        raise PageForbidden(_("You may not see case %(number)s.", number=number)) from None
 
 
 def _form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -116,7 +117,7 @@ def history_items(events: list[HistoryEvent], definition) -> list[dict[str, Any]
         elif e.kind == "rating":
             summary = [(_("Rating"), str(data.get("rating", "")))]
         spec = definition.user_tasks.get(e.task_spec) if (definition and e.task_spec) else None
-        items.append({"seq": e.seq, "at": e.at, "actor": e.actor_name, "kind": e.kind,
+        items.append({"seq": e.seq, "at": e.at, "actor": person(e.actor_name), "kind": e.kind,
                       "task": task_name(e.task_spec, spec.name if spec else e.task_spec) if e.task_spec else "",
                       "summary": summary})
     return items
@@ -167,7 +168,8 @@ def supervise_case(number: str):
         from web.extensions import rollback
 
         rollback()
-        flash(_("The order was not sent: %(msg)s", msg=str(exc)), "error")
+        flash(_("The order was not sent: %(msg)s", msg=" ".join(field_messages(exc.fields).values())
+                or error_message(exc)), "error")
         return redirect(url_for("cases.case_page", number=number))
     flash(_("Your order was sent."), "success")
     return redirect(url_for("cases.case_page", number=number))
@@ -182,7 +184,7 @@ def upload():
     stage = request.form.get("stage", "report")
     actor = optional_actor()
     if actor is None and stage != "report":
-        return jsonify({"error": "forbidden", "message": "anonymous uploads are report photos only"}), 403
+        return jsonify({"error": "forbidden", "message": _("Sign in to add photos to a task.")}), 403
     uploader = actor.username if actor else anonymous_uploader()
     file = request.files.get("file")
     if file is None or not file.filename:
@@ -192,7 +194,7 @@ def upload():
         row = store_upload(get_session(), file, stage if stage in STAGES else "report", uploader,
                            config()["UPLOAD_MAX_BYTES"], now())
     except ValidationError as exc:
-        return jsonify({"error": "ValidationError", "message": str(exc), "fields": exc.fields}), 400
+        return jsonify({"error": "ValidationError", "message": upload_message(exc), "fields": exc.fields}), 400
     return jsonify({"token": row.token, "size": row.size, "content_type": row.content_type,
                     "url": url_for("cases.attachment", token=row.token),
                     "thumb": url_for("cases.attachment", token=row.token, thumb=1)}), 201

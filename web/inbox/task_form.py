@@ -20,6 +20,7 @@ from web.cases.attachments import case_photos, store_upload
 from web.cases.display import pick, remaining_text
 from web.extensions import get_session, rollback, state
 from web.inbox import bp
+from web.messages import PageConflict, PageNotFound, error_message, field_messages, upload_message
 from web.security import config, current_actor, engine_context, now, role_required
 
 UPLOAD_STAGE = {"handle": "handle", "check": "check", "verify": "check"}
@@ -96,7 +97,7 @@ def submitted_data(form: FormSpec, actor_name: str, stage: str) -> tuple[dict[st
                             tokens.append(store_upload(s, fs, stage, actor_name, config()["UPLOAD_MAX_BYTES"],
                                                        now()).token)
                 except ValidationError as exc:
-                    upload_errors[key] = str(exc)
+                    upload_errors[key] = upload_message(exc)
                 # End the request session's read snapshot so that its writes see the new rows
                 # (SQLite refuses writes from a snapshot older than another commit).
                 get_session().rollback()
@@ -151,7 +152,7 @@ def task_form(task_id: str):
     except NotFound:
         if request.method == "POST":
             return _conflict_without_task()
-        raise NotFound(_("This task is no longer open: it was completed or the case moved on.")) from None
+        raise PageNotFound(_("This task is no longer open: it was completed or the case moved on.")) from None
     row, case, form = view.task, view.case, view.form  # plain values: they survive rollbacks
     if request.method == "GET":
         options = form_options(session, row.spec_id)
@@ -171,8 +172,9 @@ def task_form(task_id: str):
         complete_task(session, engine_context(), task_id, actor, data, expected_version=expected)
     except ValidationError as exc:
         rollback()
-        return _render(row, case, form, data, exc.fields or {}, expected if expected is not None else case.version,
-                       message=str(exc) if not exc.fields else None, status=400)
+        return _render(row, case, form, data, field_messages(exc.fields or {}),
+                       expected if expected is not None else case.version,
+                       message=error_message(exc) if not exc.fields else None, status=400)
     except Conflict:
         rollback()
         case = load_case(get_session(), case.id)  # the version someone else's change left
@@ -188,11 +190,11 @@ def _conflict_without_task():
     case = find_case(session, request.form.get("case_number", ""))
     spec_id = request.form.get("spec_id", "")
     if case is None or not may_see_case(actor, case):
-        raise Conflict(_("Someone was faster: the case has already been handled by someone else."))
+        raise PageConflict(_("Someone was faster: the case has already been handled by someone else."))
     definition = definitions.load(session, case.definition_id)
     info = definition.user_tasks.get(spec_id)
     if info is None:
-        raise Conflict(_("Someone was faster: the case has already been handled by someone else."))
+        raise PageConflict(_("Someone was faster: the case has already been handled by someone else."))
     data: dict[str, Any] = {}
     for f in info.form.fields:
         if f.is_list:

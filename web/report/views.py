@@ -21,6 +21,7 @@ from web.cases.display import pick
 from web.cases.views import anonymous_uploader
 from web.extensions import get_session, limiter, rollback, state
 from web.geo_display import from_display
+from web.messages import PageNotFound, error_message, field_messages, upload_message
 from web.report import bp
 from web.security import config, current_actor, engine_context, now, optional_actor, role_required
 
@@ -88,7 +89,7 @@ def build_report(source: str, uploader: str, stage_errors: dict[str, str]) -> di
                 for fs in files:
                     photos.append(store_upload(s, fs, "report", uploader, config()["UPLOAD_MAX_BYTES"], now()).token)
         except ValidationError as exc:
-            stage_errors["photos"] = str(exc)
+            stage_errors["photos"] = upload_message(exc)
         get_session().rollback()  # a fresh snapshot for the writes below (see task_form.submitted_data)
     report: dict[str, Any] = {"source": source, "class_code": form.get("class_code", ""),
                               "description": form.get("description", "").strip(),
@@ -126,14 +127,17 @@ def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[CaseResul
     except ValidationError as exc:
         rollback()
         # The engine names each bad field with a fixed phrase (engine.commands.report): translated here.
-        fields = {key: _(phrase) for key, phrase in (exc.fields or {}).items()}
+        fields = field_messages(exc.fields or {})
+        if fields.get("lat") == fields.get("lon"):
+            fields.pop("lat", None)  # one place, one message (shown next to the location)
         if "component_id" in report and "lon" in fields:
             fields["component_id"] = fields.pop("lon")
-        return None, values, fields, None if fields else str(exc)
-    except CityCaseError as exc:  # e.g. an unknown component id
+        return None, values, fields, None if fields else error_message(exc)
+    except CityCaseError:  # e.g. an unknown component id
         rollback()
-        key = "component_id" if "component_id" in report else "lon"
-        return None, values, {key: str(exc)}, None
+        if "component_id" in report:
+            return None, values, {"component_id": _("There is no component with this number.")}, None
+        return None, values, {"lon": _("Please check the place and try again.")}, None
     return result, values, {}, None
 
 
@@ -196,7 +200,7 @@ def _case_by_token(token: str) -> PublicCase:
     try:
         return public_case(get_session(), token)
     except NotFound:
-        raise NotFound(_("This follow-up link is not valid.")) from None
+        raise PageNotFound(_("This follow-up link is not valid.")) from None
 
 
 def public_progress(case: PublicCase) -> list[dict[str, Any]]:
