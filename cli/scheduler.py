@@ -17,6 +17,8 @@ def _summary(counts: dict[str, int]) -> str:
             f"outbox: delivered {counts['delivered']}, failed {counts['failed']}")
     if counts.get("checkpoints"):
         text += "; signed a checkpoint of the event log"
+    if counts.get("snapshots"):
+        text += "; froze last month's evaluation"
     if counts.get("errors"):
         text += f"; {counts['errors']} case(s) raised errors (see the log), retried next tick"
     return text
@@ -52,7 +54,7 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
         from engine.model import EngineContext
 
         counts = tick(ctx.session_factory, EngineContext.from_config(config, clock), sender=sender,
-                      checkpoints=CheckpointPolicy.from_config(config))
+                      checkpoints=CheckpointPolicy.from_config(config), snapshots=True)
         emit(ctx, counts, _summary(counts))
         return
 

@@ -115,12 +115,13 @@ def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) 
 
 def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500,
          sender: outbox.Sender | None = None, outbox_batch: int = 100,
-         checkpoints: CheckpointPolicy | None = None) -> dict[str, int]:
+         checkpoints: CheckpointPolicy | None = None, snapshots: bool = False) -> dict[str, int]:
     """Fire every case with due timers (claimed ``batch`` at a time), then deliver the outbox.
 
     Returns {"fired": cases whose timers fired, "skipped": cases left to another scheduler or
     the next tick, "errors": cases whose firing raised (logged; retried next tick),
-    "delivered"/"failed": outbox delivery attempts}.
+    "delivered"/"failed": outbox delivery attempts}. With ``snapshots`` it also freezes last
+    month's evaluation once the first working day of this month has come (engine.evaluation).
     """
     counts = {"fired": 0, "skipped": 0, "errors": 0, "delivered": 0, "failed": 0}
     now = ctx.clock.now()
@@ -145,7 +146,22 @@ def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500
     counts["delivered"], counts["failed"] = delivered, failed
     if checkpoints is not None:
         counts["checkpoints"] = _checkpoint(factory, checkpoints, now)
+    if snapshots:
+        counts["snapshots"] = _snapshot(factory, ctx, now)
     return counts
+
+
+def _snapshot(factory: sessionmaker[Session], ctx: EngineContext, now: datetime) -> int:
+    """Freeze last month's evaluation when due; a failure is logged and retried next tick."""
+    from engine.db import transaction
+    from engine.evaluation.snapshots import freeze_due
+
+    try:
+        with transaction(factory) as session:
+            return 1 if freeze_due(session, now, ctx.timezone, ctx.work_windows) else 0
+    except Exception:
+        log.exception("freezing last month's evaluation failed; retrying next tick")
+        return 0
 
 
 def _checkpoint(factory: sessionmaker[Session], policy: CheckpointPolicy, now: datetime) -> int:
@@ -178,7 +194,7 @@ def _setup(config: dict[str, Any], clock: Clock | None):
 def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolicy],
          on_tick: Callable[[dict[str, int]], None] | None) -> dict[str, int]:
     sender, policy = jobs
-    counts = tick(factory, ctx, sender=sender, checkpoints=policy)
+    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True)
     if on_tick is not None:
         on_tick(counts)
     elif did_work(counts):
