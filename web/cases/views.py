@@ -70,7 +70,7 @@ def visible_case(number: str):
         raise PageForbidden(_("You may not see case %(number)s.", number=number)) from None
 
 
-def _form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> list[tuple[str, str]]:
+def form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> list[tuple[str, str]]:
     info = definition.user_tasks.get(spec_id or "") if definition else None
     items = []
     for key, value in form_data.items():
@@ -103,7 +103,7 @@ def history_items(events: list[HistoryEvent], definition) -> list[dict[str, Any]
         data = e.data
         summary: list[tuple[str, str]] = []
         if e.kind == "complete":
-            summary = _form_summary(definition, e.task_spec, data.get("form") or {})
+            summary = form_summary(definition, e.task_spec, data.get("form") or {})
         elif e.kind == "message":
             payload = data.get("payload") or {}
             level = {"remind": _("Reminder"), "order": _("Supervision order")}.get(str(payload.get("level")), "")

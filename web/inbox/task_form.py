@@ -14,10 +14,12 @@ from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms import FormField, FormSpec
 from engine.model import INBOX_ROLES
 from engine.queries import CaseRecord, find_case, load_case, may_see_case, task_view
+from engine.queries.decisions import Step, decision_context
 from engine.queries.process_data import task_data
 from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
-from web.cases.display import pick, remaining_text
+from web.cases.display import person, pick, remaining_text, task_name
+from web.cases.views import form_summary
 from web.extensions import get_session, rollback, state
 from web.inbox import bp
 from web.messages import PageConflict, PageNotFound, error_message, field_messages, upload_message
@@ -121,11 +123,30 @@ def _render(row: Any, case: CaseRecord, form: FormSpec, values: dict[str, Any], 
         deadline = {"light": row.light_at(instant), "text": remaining_text(cal, instant, row.due_at),
                     "due_at": row.due_at}
     return render_template(
-        "inbox/task.html", row=row, case=case, fields=field_views(form, values, errors, options),
+        "inbox/task.html", row=row, case=case, decision=decision_view(row.spec_id, case), fields=field_views(form, values, errors, options),
         version=version, conflict=conflict, message=message, errors=errors, deadline=deadline,
         class_name=pick(case.class_name, case.class_name_en),
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
         photos=case_photos(session, case.id), stage=upload_stage(row.spec_id)), status
+
+
+def decision_view(spec_id: str, case: CaseRecord) -> dict[str, Any] | None:
+    """What this task decides (the department's request, the work to check…) and the earlier rounds,
+    worded with the forms' own labels."""
+    session = get_session()
+    context = decision_context(session, current_actor(), case, spec_id)
+    if context is None:
+        return None
+    definition = definitions.load(session, case.definition_id)
+
+    def shown(step: Step) -> dict[str, Any]:
+        info = definition.user_tasks.get(step.step)
+        return {"at": step.at, "who": person(step.actor_name), "round": step.round, "photos": step.photos,
+                "step": task_name(step.step, info.name if info else step.step),
+                "summary": form_summary(definition, step.step, step.form)}
+
+    return {"request": shown(context.request) if context.request else None,
+            "earlier": [shown(s) for s in context.earlier]}
 
 
 def _defaults(form: FormSpec, task_id: str, options: dict[str, list[Any]]) -> dict[str, Any]:
