@@ -20,6 +20,7 @@ from engine.audit.chain import EVENT_COLUMNS, CaseHead, check_case
 from engine.audit.problems import Problem, ProblemKind, VerifyReport
 from engine.audit.projection import CASE_COLUMNS, compare_row
 from engine.audit.replay import canonical_state, replay
+from engine.audit.rows import raw_rows
 
 _LOCATE_LIMIT = 200  # lookups for the origin of a foreign event per run; past it, "edited" is reported
 
@@ -42,18 +43,16 @@ class _Locator:
 
 def _events(session: Session, lo: int, hi: int) -> Iterator[tuple[Any, list[Sequence[Any]]]]:
     # case_id last: the rows are used as they come, in EVENT_COLUMNS order (one more column at the end).
-    result = session.connection().exec_driver_sql(
-        f"SELECT {EVENT_COLUMNS}, case_id FROM event WHERE case_id BETWEEN {int(lo)} AND {int(hi)} "
-        f"ORDER BY case_id, seq")
-    rows = (r for part in result.partitions(5000) for r in part)
+    rows = raw_rows(session, f"SELECT {EVENT_COLUMNS}, case_id FROM event WHERE case_id BETWEEN {int(lo)} AND "
+                         f"{int(hi)} ORDER BY case_id, seq")
     for case_id, group in groupby(rows, key=itemgetter(10)):
         yield case_id, list(group)
 
 
 def _cases(session: Session, lo: int, hi: int) -> dict[Any, dict[str, Any]]:
-    result = session.connection().exec_driver_sql(
-        f"SELECT {', '.join(CASE_COLUMNS)} FROM case_record WHERE id BETWEEN {int(lo)} AND {int(hi)}")
-    return {r[0]: dict(zip(CASE_COLUMNS, r, strict=True)) for r in result}
+    rows = raw_rows(session, f"SELECT {', '.join(CASE_COLUMNS)} FROM case_record WHERE id BETWEEN {int(lo)} AND "
+                         f"{int(hi)}")
+    return {r[0]: dict(zip(CASE_COLUMNS, r, strict=True)) for r in rows}
 
 
 def _definition_hashes(session: Session) -> dict[Any, str]:

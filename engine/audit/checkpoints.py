@@ -29,6 +29,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine.audit.merkle import TreeBuilder
+from engine.audit.rows import raw_rows
 from engine.audit.signing import PublicKey, SigningKey, digest_function
 from engine.history import GENESIS
 from engine.models import Checkpoint, Event
@@ -143,12 +144,10 @@ def create(session: Session, key: SigningKey, hash_alg: str, now: datetime) -> S
     else:  # the first checkpoint, or the hash algorithm changed: hash the log from the start
         builder, after = TreeBuilder(digest), 0
     last_id = after
-    rows = session.connection().exec_driver_sql(
-        f"SELECT id, hash FROM event WHERE id > {int(after)} ORDER BY id")
-    for part in rows.partitions(10_000):
-        for event_id, event_hash in part:
-            builder.add(leaf_data(event_hash))
-            last_id = event_id
+    for event_id, event_hash in raw_rows(session, f"SELECT id, hash FROM event WHERE id > {int(after)} ORDER BY id",
+                                         10_000):
+        builder.add(leaf_data(event_hash))
+        last_id = event_id
     if latest is not None and last_id == latest.last_event_id:
         return None
     now = now.astimezone(UTC)

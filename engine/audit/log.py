@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine.audit.checkpoints import SignedCheckpoint, leaf_data
 from engine.audit.merkle import TreeBuilder
 from engine.audit.problems import Problem, ProblemKind
+from engine.audit.rows import raw_rows
 from engine.audit.signing import HashAlgorithm, PublicKey, digest_function
 from engine.history import GENESIS
 from engine.models import Case, Counter
@@ -88,15 +89,13 @@ def _check_group(session: Session, alg: str, group: list[SignedCheckpoint]) -> l
             previous_id = cp.body.last_event_id
         return None
 
-    result = session.connection().exec_driver_sql(
-        f"SELECT id, hash FROM event WHERE id <= {int(last)} ORDER BY id")
-    for part in result.partitions(10_000):
-        for event_id, event_hash in part:
-            found = settle(event_id)
-            if found is not None:
-                result.close()
-                return [found]
-            builder.add(leaf_data(event_hash))
+    rows = raw_rows(session, f"SELECT id, hash FROM event WHERE id <= {int(last)} ORDER BY id", 10_000)
+    for event_id, event_hash in rows:
+        found = settle(event_id)
+        if found is not None:
+            rows.close()  # type: ignore[attr-defined]
+            return [found]
+        builder.add(leaf_data(event_hash))
     found = settle(None)
     return [found] if found is not None else []
 
