@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.audit import checkpoints, log
 from engine.audit.cases import case_ids, verify_one, verify_range
-from engine.audit.problems import NoteKind, Problem, VerifyReport
+from engine.audit.problems import NoteKind, Problem, ProblemKind, VerifyReport
 from engine.audit.signing import PublicKey
 
 CHUNK = 2000
@@ -40,14 +40,15 @@ def history_checks(session: Session, options: Options) -> VerifyReport:
     report.extend(log.check_case_numbers(session))
     saved = checkpoints.stored(session)
     if options.against is not None:
-        assert options.public_key is not None, "an export is verified with a public key given separately"
+        if options.public_key is None:
+            raise ValueError("an export is verified with a public key given separately, never its own")
         against = list(options.against)
         report.extend(log.check_signatures(against, options.public_key))
         report.extend(log.check_roots(session, against))
         have = {c.hash for c in saved}
         for i, cp in enumerate(against, start=1):
             if cp.hash not in have:
-                report.add(Problem(log.ProblemKind.CHECKPOINT_MISSING,
+                report.add(Problem(ProblemKind.CHECKPOINT_MISSING,
                                    f"checkpoint {i} of the export (size {cp.body.tree_size}, {cp.body.created_at}) "
                                    f"is no longer in the database"))
         return report
