@@ -8,8 +8,8 @@ last row's ``Cursor(due_at, id)``, so a page costs the same however deep it is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -38,6 +38,15 @@ class Tab(StrEnum):
     ALL = "all"
 
 
+class TaskSort(StrEnum):
+    """The order of a task listing: by deadline (soonest first, none last), or by the case's report
+    time (oldest or newest first). Each sorts by (an instant, task id), the one cursor's shape."""
+
+    DUE = "due"
+    OLDEST = "oldest"
+    NEWEST = "newest"
+
+
 @dataclass(frozen=True)
 class TaskFilters:
     """Narrowing of a task listing; None means any. ``created_from``/``created_before`` bound the
@@ -52,6 +61,7 @@ class TaskFilters:
     source: str | None = None
     created_from: datetime | None = None
     created_before: datetime | None = None
+    sort: TaskSort = TaskSort.DUE
 
     def needs_case(self) -> bool:
         """Whether the filters read the case row (the counts then join it)."""
@@ -88,8 +98,13 @@ def _conditions(actor: Actor, f: TaskFilters) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _after(cursor: Cursor) -> ColumnElement[bool]:
-    """Rows after ``cursor`` in (due_at NULLS LAST, id) order."""
+def _after(cursor: Cursor, sort: TaskSort = TaskSort.DUE) -> ColumnElement[bool]:
+    """Rows after ``cursor`` in the listing's order ((due_at NULLS LAST, id) by default)."""
+    if sort != TaskSort.DUE:
+        at = cursor.at if cursor.at is not None else datetime.min.replace(tzinfo=UTC)
+        if sort == TaskSort.OLDEST:
+            return or_(Case.created_at > at, and_(Case.created_at == at, TaskRow.id > str(cursor.id)))
+        return or_(Case.created_at < at, and_(Case.created_at == at, TaskRow.id > str(cursor.id)))
     if cursor.at is None:
         return and_(TaskRow.due_at.is_(None), TaskRow.id > str(cursor.id))
     return or_(TaskRow.due_at > cursor.at, and_(TaskRow.due_at == cursor.at, TaskRow.id > str(cursor.id)),
@@ -119,19 +134,39 @@ def visible_tasks(session: Session, actor: Actor, filters: TaskFilters, after: C
     if filters.light is not None:
         where.append(light_conditions(at)[filters.light])
     if after is not None:
-        where.append(_after(after))
+        where.append(_after(after, filters.sort))
     stmt = (select(*TASK_COLUMNS)
             .join(Case, Case.id == TaskRow.case_id)
             .join(ProblemClass, ProblemClass.code == Case.class_code)
             .where(*where)
-            .order_by(TaskRow.due_at.asc().nulls_last(), TaskRow.id.asc())
+            .order_by(*_ORDER[filters.sort])
             .limit(limit + 1))
     items = [task_item(r) for r in session.execute(stmt)]
     next_cursor = None
     if len(items) > limit:
         items = items[:limit]
-        next_cursor = Cursor(items[-1].due_at, items[-1].id)
+        last = items[-1]
+        next_cursor = Cursor(last.due_at if filters.sort == TaskSort.DUE else last.case_created_at, last.id)
     return TaskPage(items, next_cursor, counts)
+
+
+_ORDER = {
+    TaskSort.DUE: (TaskRow.due_at.asc().nulls_last(), TaskRow.id.asc()),
+    TaskSort.OLDEST: (Case.created_at.asc(), TaskRow.id.asc()),
+    TaskSort.NEWEST: (Case.created_at.desc(), TaskRow.id.asc()),
+}
+
+
+def tab_counts(session: Session, actor: Actor, filters: TaskFilters) -> dict[Tab, int]:
+    """How many tasks each inbox tab (mine, group) holds with the same filters (light aside)."""
+    result = {}
+    for tab in (Tab.MINE, Tab.GROUP):
+        conds = _conditions(actor, replace(filters, tab=tab, light=None))
+        stmt = select(func.count()).select_from(TaskRow)
+        if filters.needs_case():
+            stmt = stmt.join(Case, Case.id == TaskRow.case_id)
+        result[tab] = int(session.scalar(stmt.where(*conds)) or 0)
+    return result
 
 
 def case_tasks(session: Session, case_id: int) -> list[TaskItem]:
@@ -174,7 +209,7 @@ def task_view(session: Session, actor: Actor, task_id: str, *, acting: bool = Fa
     return TaskView(item, record, definition.user_tasks[item.spec_id].form)
 
 
-__all__ = ["PAGE_SIZE", "MAX_PAGE_SIZE", "Tab", "TaskFilters", "TaskPage", "TaskView", "visible_tasks",
+__all__ = ["PAGE_SIZE", "MAX_PAGE_SIZE", "Tab", "TaskSort", "tab_counts", "TaskFilters", "TaskPage", "TaskView", "visible_tasks",
            "case_tasks", "find_task", "task_view"]
 
 

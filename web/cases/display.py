@@ -80,7 +80,7 @@ SOURCE_NAMES = {
 URGENCY_NAMES = {"normal": ("一般", "normal"), "urgent": ("紧急", "urgent"), "emergency": ("特急", "emergency")}
 KIND_NAMES = {
     "start": ("上报", "reported"), "complete": ("办理", "completed"), "timer": ("计时", "timer"),
-    "message": ("督办", "supervision"), "claim": ("签收", "claimed"), "release": ("退回组", "released"),
+    "message": ("督办", "supervision"), "claim": ("签收", "claimed"), "release": ("取消签收", "claim cancelled"),
 }
 
 

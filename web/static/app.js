@@ -112,3 +112,22 @@
     });
   });
 })();
+
+/* citycase: the inbox says when new tasks arrive (polls a small count; no reload by itself). */
+(function () {
+  "use strict";
+  var notice = document.querySelector(".new-tasks[data-count-url]");
+  if (!notice || !window.fetch) return;
+  var seen = Number(notice.getAttribute("data-mine")) + Number(notice.getAttribute("data-group"));
+  function poll() {
+    if (document.hidden) return;
+    fetch(notice.getAttribute("data-count-url"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (body && body.mine + body.group > seen) notice.hidden = false;
+      })
+      .catch(function () { /* offline: try again at the next tick */ });
+  }
+  window.setInterval(poll, 30000);
+  document.addEventListener("visibilitychange", poll);
+})();
