@@ -115,11 +115,48 @@ def install_moddle(force: bool = False) -> bool:
     return True
 
 
+ECHARTS_DIR = VENDOR / "echarts"
+ECHARTS_SPEC = "echarts@6"
+
+
+def echarts_installed() -> bool:
+    return (ECHARTS_DIR / "echarts.min.js").is_file()
+
+
+def install_echarts(force: bool = False) -> bool:
+    """ECharts (the usual charts of Chinese government dashboards) into web/static/vendor/echarts/;
+    without it /stats and /command show their tables and numbers and no charts."""
+    if echarts_installed() and not force:
+        return True
+    npm = shutil.which("npm")
+    if npm is None:
+        print("WARNING: npm not found; the evaluation pages will show no charts", file=sys.stderr)
+        return False
+    with tempfile.TemporaryDirectory(prefix="citycase-npm-") as tmp:
+        try:
+            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp, ECHARTS_SPEC],
+                           check=True, timeout=300, stdout=subprocess.DEVNULL)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            print(f"WARNING: npm install {ECHARTS_SPEC} failed ({exc}); no charts", file=sys.stderr)
+            return False
+        package = Path(tmp) / "node_modules" / "echarts"
+        if not (package / "dist" / "echarts.min.js").is_file():
+            print(f"WARNING: {ECHARTS_SPEC} has no dist/echarts.min.js; no charts", file=sys.stderr)
+            return False
+        ECHARTS_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(package / "dist" / "echarts.min.js", ECHARTS_DIR / "echarts.min.js")
+        if (package / "LICENSE").is_file():
+            shutil.copyfile(package / "LICENSE", ECHARTS_DIR / "LICENSE")
+    print(f"installed {ECHARTS_SPEC} into {ECHARTS_DIR.relative_to(WEB.parent)}")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     compile_translations()
     install_leaflet(force="--force" in args)
     install_moddle(force="--force" in args)
+    install_echarts(force="--force" in args)
     return 0
 
 

@@ -178,13 +178,21 @@ def evaluate(session: Session, period: Period, settings: ScoreSettings | None = 
     return Evaluation(period, kinds, settings, walked.cases, walked.events)
 
 
-def cases_behind(session: Session, period: Period, kind: Kind, key: str, metric: Metric) -> list[int]:
-    """Ids of the cases behind one count (``key`` = TOTAL for the kind's total), ascending."""
+def counts_against(rate: Rate, metrics: set[Metric]) -> bool:
+    """Does a case with these metrics count against ``rate`` (in its denominator, not its numerator,
+    or in what it subtracts)? E.g. 按期结案率: due to close but not closed on time."""
+    f = RATE_FORMULAS[rate]
+    return bool((metrics & set(f.over) and not metrics & set(f.plus)) or metrics & set(f.minus))
+
+
+def cases_behind(session: Session, period: Period, kind: Kind, key: str, what: Metric | Rate) -> list[int]:
+    """Ids of the cases behind one number (``key`` = TOTAL for the kind's total), ascending: the
+    cases a count counts, or for a rate the cases that count against it."""
     ids: list[int] = []
-    wanted = (kind, key, metric)
 
     def keep(case_id: int, out: set[Contribution]) -> None:
-        if wanted in (_with_totals(out) if key == TOTAL else out):
+        mine = {m for k, u, m in (_with_totals(out) if key == TOTAL else out) if k == kind and u == key}
+        if what in mine if isinstance(what, Metric) else counts_against(what, mine):
             ids.append(case_id)
 
     _walk_all(session, period, keep)
@@ -207,4 +215,4 @@ def cached_evaluate(session: Session, period: Period) -> Evaluation:
 
 
 __all__ = ["TOTAL", "Evaluation", "KindResult", "Period", "UnitResult", "cached_evaluate", "cases_behind",
-           "evaluate", "stream_cases"]
+           "counts_against", "evaluate", "stream_cases"]

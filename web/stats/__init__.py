@@ -1,0 +1,7 @@
+"""/stats (综合评价: rankings, drill-down, Excel), /stats/hotspots and /command (指挥大屏)."""
+
+from flask import Blueprint
+
+bp = Blueprint("stats", __name__)
+
+from web.stats import command, views  # noqa: E402,F401
