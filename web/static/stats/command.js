@@ -45,10 +45,12 @@
   function drawLatest(rows) {
     var ul = document.getElementById("latest");
     ul.textContent = "";
+    var first = Object.keys(seen).length === 0;
     rows.forEach(function (r) {
       var li = document.createElement("li");
-      li.textContent = r.at.slice(11, 16) + "  " + r.number + "  " + r.class_name;
-      if (Object.keys(seen).length && !seen[r.number]) li.className = "new";
+      var at = new Date(r.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      li.textContent = at + "  " + r.number + "  " + r.class_name;
+      if (!first && !seen[r.number]) li.className = "new";
       seen[r.number] = true;
       ul.appendChild(li);
     });
