@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -150,7 +151,7 @@ def visible_tasks(session: Session, actor: Actor, filters: TaskFilters, after: C
     return TaskPage(items, next_cursor, counts)
 
 
-_ORDER = {
+_ORDER: dict[TaskSort, tuple[Any, ...]] = {
     TaskSort.DUE: (TaskRow.due_at.asc().nulls_last(), TaskRow.id.asc()),
     TaskSort.OLDEST: (Case.created_at.asc(), TaskRow.id.asc()),
     TaskSort.NEWEST: (Case.created_at.desc(), TaskRow.id.asc()),

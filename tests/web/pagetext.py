@@ -9,7 +9,12 @@ from html.parser import HTMLParser
 # Attributes whose text a user sees or hears.
 SHOWN_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder", "label")
 # Words that are names, codes or units rather than untranslated text.
-ALLOWED = frozenset({"WGS", "GCJ", "Open311", "English", "JPEG", "PNG", "WebP", "OpenStreetMap", "Leaflet"})
+ALLOWED = frozenset({"WGS", "GCJ", "Open311", "English", "JPEG", "PNG", "WebP", "OpenStreetMap", "Leaflet",
+                     "Excel"})
+# Elements marked translate="no" hold codes and ids on purpose (e.g. the actor ids auditors see).
+_SKIPPED_TAGS = ("script", "style", "template")
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                   "wbr"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*")
 
 
@@ -20,16 +25,26 @@ class _Text(HTMLParser):
         self._skip = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "template"):
+        if self._skip:
+            self._skip += tag not in _VOID
+            return
+        if tag in _SKIPPED_TAGS or dict(attrs).get("translate") == "no":
             self._skip += 1
+            return
         for name, value in attrs:
             if name in SHOWN_ATTRIBUTES and value:
                 self.parts.append(value)
         if tag == "input" and dict(attrs).get("type") in ("submit", "button") and dict(attrs).get("value"):
             self.parts.append(dict(attrs)["value"] or "")
 
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if not self._skip:  # <x/>: its attributes only, nothing inside to skip
+            for name, value in attrs:
+                if name in SHOWN_ATTRIBUTES and value:
+                    self.parts.append(value)
+
     def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style", "template") and self._skip:
+        if self._skip and tag not in _VOID:
             self._skip -= 1
 
     def handle_data(self, data: str) -> None:

@@ -79,8 +79,10 @@ SOURCE_NAMES = {
 }
 URGENCY_NAMES = {"normal": ("一般", "normal"), "urgent": ("紧急", "urgent"), "emergency": ("特急", "emergency")}
 KIND_NAMES = {
-    "start": ("上报", "reported"), "complete": ("办理", "completed"), "timer": ("计时", "timer"),
+    "start": ("上报", "reported"), "complete": ("办理", "completed"), "timer": ("时限提醒", "deadline"),
     "message": ("督办", "supervision"), "claim": ("签收", "claimed"), "release": ("取消签收", "claim cancelled"),
+    "rating": ("评价", "rating"), "correction": ("更正", "correction"), "migration": ("流程升级", "process upgraded"),
+    "erasure": ("删除个人信息", "personal data erased"),
 }
 
 

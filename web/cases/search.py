@@ -28,7 +28,7 @@ def _date(value: str | None) -> date | None:
         return None
 
 
-def _filters() -> dict[str, str]:
+def query_filters() -> dict[str, str]:
     return {k: request.args.get(k, "").strip() for k in FILTER_KEYS if request.args.get(k, "").strip()}
 
 
@@ -49,7 +49,7 @@ def search():
     if number:
         return redirect(url_for("cases.case_page", number=number))
     session = get_session()
-    f = _filters()
+    f = query_filters()
     page = search_cases(session, current_actor(), case_filters(f), parse_cursor(request.args.get("after")),
                         at=now())
     ref = refdata.reference(session)

@@ -71,6 +71,8 @@ def visible_case(number: str):
 
 
 def form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> list[tuple[str, str]]:
+    """A submitted form as (label, value) pairs in the UI language; photos are left to
+    :func:`form_photos` (shown as thumbnails, not counted)."""
     info = definition.user_tasks.get(spec_id or "") if definition else None
     items = []
     for key, value in form_data.items():
@@ -79,8 +81,8 @@ def form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> 
             f = info.form.field(key)
             label = pick(f.label, f.label_en) or key
             if f.type == "filepicker":
-                shown = _("%(n)d photo(s)", n=len(value or []))
-            elif f.type in ("radio", "select") and isinstance(value, str):
+                continue
+            if f.type in ("radio", "select") and isinstance(value, str):
                 choice = f.choice(value)
                 if choice is not None:
                     shown = pick(choice.label, choice.label_en)
@@ -97,29 +99,50 @@ def form_summary(definition, spec_id: str | None, form_data: dict[str, Any]) -> 
     return items
 
 
-def history_items(events: list[HistoryEvent], definition) -> list[dict[str, Any]]:
+def form_photos(definition, spec_id: str | None, form_data: dict[str, Any]) -> list[str]:
+    """The attachment tokens a submitted form holds (its filepicker fields)."""
+    info = definition.user_tasks.get(spec_id or "") if definition else None
+    if info is None:
+        return []
+    tokens: list[str] = []
+    for f in info.form.fields:
+        value = form_data.get(f.key or "")
+        if f.type == "filepicker" and isinstance(value, list):
+            tokens += [v for v in value if isinstance(v, str)]
+    return tokens
+
+
+def _summary(e: HistoryEvent, definition, auditor: bool) -> list[tuple[str, str]]:
+    data = e.data
+    if e.kind == "complete":
+        return form_summary(definition, e.task_spec, data.get("form") or {})
+    if e.kind == "message":
+        payload = data.get("payload") or {}
+        level = {"remind": _("Reminder"), "order": _("Supervision order")}.get(str(payload.get("level")), "")
+        return [(level or _("Message"), str(payload.get("text", "")))]
+    if e.kind == "timer":  # the timers' ids are internals: auditors only
+        fired = ", ".join(data.get("fired", [])) if auditor else ""
+        return [(_("Deadline"), _("A deadline or warning time was reached.") + (f" ({fired})" if fired else ""))]
+    if e.kind == "start" and (data.get("initial") or {}).get("self_handled"):
+        return [(_("Fixed on the spot"), _("yes"))]
+    if e.kind == "rating":
+        return [(_("Rating"), str(data.get("rating", "")))]
+    if e.kind == "correction":
+        return [(_("Reason"), str(data.get("reason", "")))]
+    return []
+
+
+def history_items(events: list[HistoryEvent], definition, auditor: bool = False) -> list[dict[str, Any]]:
+    """The history in users' words: who (a name, never an internal id unless ``auditor``), which
+    step, what they decided, and the photos they attached."""
     items = []
     for e in events:
-        data = e.data
-        summary: list[tuple[str, str]] = []
-        if e.kind == "complete":
-            summary = form_summary(definition, e.task_spec, data.get("form") or {})
-        elif e.kind == "message":
-            payload = data.get("payload") or {}
-            level = {"remind": _("Reminder"), "order": _("Supervision order")}.get(str(payload.get("level")), "")
-            summary = [(level or _("Message"), str(payload.get("text", "")))]
-        elif e.kind == "timer":
-            summary = [(_("Timers"), ", ".join(data.get("fired", [])) or "—")]
-        elif e.kind == "start":
-            initial = data.get("initial") or {}
-            if initial.get("self_handled"):
-                summary = [(_("Fixed on the spot"), _("yes"))]
-        elif e.kind == "rating":
-            summary = [(_("Rating"), str(data.get("rating", "")))]
         spec = definition.user_tasks.get(e.task_spec) if (definition and e.task_spec) else None
+        photos = form_photos(definition, e.task_spec, e.data.get("form") or {}) if e.kind == "complete" else []
         items.append({"seq": e.seq, "at": e.at, "actor": person(e.actor_name), "kind": e.kind,
+                      "actor_id": e.actor if auditor else None,
                       "task": task_name(e.task_spec, spec.name if spec else e.task_spec) if e.task_spec else "",
-                      "summary": summary})
+                      "summary": _summary(e, definition, auditor), "photos": photos})
     return items
 
 
@@ -148,7 +171,7 @@ def case_page(number: str):
     dept = ref.departments.get(case.department_code) if case.department_code else None
     photos = case_photos(s, case.id)
     return render_template(
-        "cases/case.html", case=case, tasks=tasks, history=history_items(case_history(s, actor, case), definition),
+        "cases/case.html", case=case, tasks=tasks, history=history_items(case_history(s, actor, case), definition, auditor=actor.role == "auditor"),
         class_name=pick(case.class_name, case.class_name_en), major_name=case.major_name,
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
         department=pick(dept.name, dept.name_en) if dept else (case.department_code or ""),
