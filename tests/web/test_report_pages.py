@@ -191,3 +191,11 @@ def test_public_report_rate_limit(sqlite_city, clock):
     assert client.get("/report/public").status_code == 200  # reading the form is not limited
     with sqlite_city.session() as s:
         assert len(s.scalars(select(Event).where(Event.kind == "start")).all()) == 2
+
+
+def test_refused_report_keeps_the_major_class(sqlite_city, clock):
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "supervisor1")
+    html = client.post("/report/mobile", data={"class_code": "E0102", "lat": "", "lon": ""}).get_data(as_text=True)
+    assert re.search(r'<option value="E01"\s+selected>', html)
+    assert re.search(r'<option value="E0102"\s+selected>', html)

@@ -42,8 +42,10 @@ def class_groups() -> list[dict[str, Any]]:
             continue
         key = f"{c.kind[0].upper()}{c.major}"
         kind = _("Component") if c.kind == "component" else _("Event")
-        group = groups.setdefault(key, {"key": key, "label": f"{kind} {c.major} · {c.major_name}", "classes": []})
+        group = groups.setdefault(key, {"key": key, "label": f"{kind} {c.major} · {c.major_name}", "classes": [],
+                                        "codes": set()})
         group["classes"].append((c.code, pick(c.name, c.name_en)))
+        group["codes"].add(c.code)
     return list(groups.values())
 
 

@@ -86,7 +86,7 @@
   // --- class picker: major class narrows the minor list ------------------------------------
   document.querySelectorAll(".major-picker").forEach(function (major) {
     var minor = major.parentNode.querySelector(".minor-picker");
-    major.addEventListener("change", function () {
+    function narrow() {
       minor.querySelectorAll("optgroup").forEach(function (group) {
         var show = !major.value || group.getAttribute("data-major") === major.value;
         group.hidden = !show;
@@ -94,7 +94,9 @@
       });
       var selected = minor.options[minor.selectedIndex];
       if (selected && selected.parentNode.disabled) minor.value = "";
-    });
+    }
+    major.addEventListener("change", narrow);
+    if (major.value) narrow();  // a refused form comes back with its major class chosen
   });
 
   // --- position from the device (WGS-84) ----------------------------------------------------
