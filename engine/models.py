@@ -294,6 +294,16 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class ReportReceipt(Base):
+    """A report's idempotency key, per reporter: the same key sent again gives the same case."""
+
+    __tablename__ = "report_receipt"
+    reporter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), ForeignKey("case_record.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class CalendarDay(Base):
     """The working-time calendar: one row per day; windows as JSON [["08:30","12:00"], …] local time."""
 

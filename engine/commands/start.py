@@ -17,11 +17,24 @@ from engine.commands.steps import apply_start
 from engine.errors import ValidationError
 from engine.fastsql import INSERT_CASE, NEXT_COUNTER
 from engine.history import GENESIS
-from engine.model import Actor, EngineContext, EventKind
-from engine.models import Attachment
+from engine.model import Actor, CaseStatus, EngineContext, EventKind
+from engine.models import Attachment, Case, ReportReceipt
+
+IDEMPOTENCY_KEY_CHARS = (16, 64)
 
 
-def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], actor: Actor) -> CaseResult:
+def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], actor: Actor, *,
+               idempotency_key: str | None = None) -> CaseResult:
+    """File ``report`` as a new case. With ``idempotency_key`` (16–64 characters, chosen by the
+    sender once per report), the same reporter sending the same key again gets the case the first
+    send made, and nothing new is written: a phone that lost its network may simply send again."""
+    if idempotency_key is not None:
+        if not IDEMPOTENCY_KEY_CHARS[0] <= len(idempotency_key) <= IDEMPOTENCY_KEY_CHARS[1]:
+            raise ValidationError("idempotency_key must have 16 to 64 characters",
+                                  {"idempotency_key": "16–64 characters"})
+        earlier = _receipt(session, actor, idempotency_key)
+        if earlier is not None:
+            return earlier
     with CommandFrame(session, ctx) as frame:
         r = check_report(session, report)
         definition = definitions.latest(session)
@@ -35,7 +48,23 @@ def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], act
                           data={"initial": initial, "report": _event_report(r, photos),
                                 "reporter_commitment": reporter_commitment(salt, reporter)})
         frame.run(loaded, outcome, lambda wf: apply_start(wf, initial))
+        if idempotency_key is not None:  # same transaction: the case and its receipt exist together
+            session.add(ReportReceipt(reporter=actor.username, idempotency_key=idempotency_key, case_id=case_id,
+                                      created_at=frame.now))
+            session.flush()  # a concurrent send of the same key fails here (primary key), not at commit
         return frame.save(loaded, outcome)
+
+
+def _receipt(session: Session, actor: Actor, key: str) -> CaseResult | None:
+    """The case an earlier send with this key made, as start_case returned it then (the case's
+    first event), or None."""
+    row = session.execute(select(Case.id, Case.number, Case.version, Case.status)
+                          .join(ReportReceipt, ReportReceipt.case_id == Case.id)
+                          .where(ReportReceipt.reporter == actor.username,
+                                 ReportReceipt.idempotency_key == key)).first()
+    if row is None:
+        return None
+    return CaseResult(row.id, row.number, row.version, CaseStatus(row.status), 1)
 
 
 def _initial(r: CheckedReport) -> dict[str, Any]:

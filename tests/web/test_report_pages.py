@@ -199,3 +199,20 @@ def test_refused_report_keeps_the_major_class(sqlite_city, clock):
     html = client.post("/report/mobile", data={"class_code": "E0102", "lat": "", "lon": ""}).get_data(as_text=True)
     assert re.search(r'<option value="E01"\s+selected>', html)
     assert re.search(r'<option value="E0102"\s+selected>', html)
+
+
+def test_a_report_sent_twice_makes_one_case(sqlite_city, clock):
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "supervisor1")
+    html = client.get("/report/mobile").get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1)
+    lon, lat = cell_in(sqlite_city, "330191")
+    data = {"class_code": "E0102", "lat": f"{lat}", "lon": f"{lon}", "description": "地下车库出口垃圾",
+            "idempotency_key": key}
+    first = client.post("/report/mobile", data=data)
+    again = client.post("/report/mobile", data=data)
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    with sqlite_city.session() as s:
+        assert len(s.scalars(select(Case).where(Case.description == "地下车库出口垃圾")).all()) == 1
+    assert client.get("/report/mobile").get_data(as_text=True).count(key) == 0  # a new form, a new key

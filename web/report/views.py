@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from collections import OrderedDict
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from engine.commands import CaseResult, rate_case, start_case
 from engine.db import transaction
@@ -26,7 +28,13 @@ from web.report import bp
 from web.security import config, current_actor, engine_context, now, optional_actor, role_required
 
 REPORT_KEYS = ("class_code", "lat", "lon", "coord_crs", "component_id", "address", "description", "photos",
-               "contact", "urgency")
+               "contact", "urgency", "idempotency_key")
+
+
+def fresh_values() -> dict[str, Any]:
+    """An empty report form; its idempotency key goes with every send of this one report (the page's
+    draft keeps it), so a repeated send makes one case."""
+    return {"coord_crs": "WGS84", "idempotency_key": secrets.token_urlsafe(24)}
 
 
 def _public_limit() -> str:
@@ -124,8 +132,13 @@ def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[CaseResul
     values["photos"] = ",".join(report["photos"])
     if errors:
         return None, values, errors, None
+    key = request.form.get("idempotency_key", "").strip() or None
     try:
-        result = start_case(get_session(), engine_context(), report, actor)
+        try:
+            result = start_case(get_session(), engine_context(), report, actor, idempotency_key=key)
+        except IntegrityError:  # the same key sent twice at once: the other send made the case
+            rollback()
+            result = start_case(get_session(), engine_context(), report, actor, idempotency_key=key)
     except ValidationError as exc:
         rollback()
         # The engine names each bad field with a fixed phrase (engine.commands.report): translated here.
@@ -146,7 +159,7 @@ def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[CaseResul
 @bp.route("/report/mobile", methods=["GET", "POST"])
 @role_required("supervisor")
 def mobile():
-    values: dict[str, Any] = {"coord_crs": "WGS84"}
+    values: dict[str, Any] = fresh_values()
     errors: dict[str, str] = {}
     message = None
     if request.method == "POST":
@@ -163,7 +176,7 @@ def mobile():
 @bp.route("/report/public", methods=["GET", "POST"])
 @limiter.limit(_public_limit, methods=["POST"])
 def public():
-    values: dict[str, Any] = {"coord_crs": "WGS84"}
+    values: dict[str, Any] = fresh_values()
     errors: dict[str, str] = {}
     message = None
     if request.method == "POST":
