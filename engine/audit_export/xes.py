@@ -90,10 +90,13 @@ def write_xes(cases: Iterable[ExportCase], out: BinaryIO, description: str) -> t
         xf.write_declaration()
         # The log declares the XES namespace as the default; the traces written inside it are
         # serialized without a prefix and so belong to it when read back.
-        with xf.element("log", {"xes.version": "1849-2016", "xes.features": ""}, nsmap={None: XES_NS}):
+        with xf.element("log", {"xes.version": "1849-2016"}, nsmap={None: XES_NS}):
+            xf.write("\n")
             _header(xf, description)
+            xf.write("\n")
             for case in cases:
                 xf.write(trace_element(case))
+                xf.write("\n")  # one line per trace: greppable, diffable
                 traces += 1
                 events += len(case.events)
     return traces, events
