@@ -151,6 +151,9 @@ def _load_data(raw: str) -> dict[str, Any]:
 def _export_events(rows: list[Any], catalog: Activities, timer_specs: dict[str, str]) -> Iterator[ExportEvent]:
     department: str | None = None
     for row in rows:
+        if row.kind == "start":
+            yield _event(row, catalog.start, row.task_id, department)  # its (large) data is not needed
+            continue
         data = _load_data(row.data)
         if row.kind == "timer":
             # One exported event per fired timer (a late scheduler may fire warning and overdue at once).
@@ -158,9 +161,7 @@ def _export_events(rows: list[Any], catalog: Activities, timer_specs: dict[str, 
                 activity = catalog.task(timer_specs.get(task_id or "") or None)
                 yield _event(row, activity, task_id, department, part)
             continue
-        if row.kind == "start":
-            activity = catalog.start
-        elif row.kind == "complete":
+        if row.kind == "complete":
             activity = catalog.task(row.task_spec)
             form = data.get("form")
             if isinstance(form, dict) and isinstance(form.get("department"), str):
