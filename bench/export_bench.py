@@ -1,7 +1,8 @@
-"""Event-log exports (part of the audit section): cases per second and peak memory per format.
+"""Event-log exports: cases per second and peak memory per format (``citycase bench --only export``).
 
-Each format is written to /dev/null by a fresh spawned process over every case of the audit
-section's database, so its peak resident set is the export's own. The exports stream (one
+The cases are made as the engine section makes them (real commands, real history, persisted);
+each format is then written to /dev/null by a fresh spawned process over every case, so its
+peak resident set is the export's own. The exports stream (one
 chunk of cases at a time), so the peak should not grow with the number of cases: compare it
 between quick and full runs, or between the SQLite and PostgreSQL rows.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 
-from bench.common import peak_rss_mb, report_failure, spawn_all
+from bench.common import Scratch, log, peak_rss_mb, report_failure, spawn_all
 from bench.report import Results
 
 FORMATS = ("xes", "csv", "ocel")
@@ -21,7 +22,7 @@ def _worker(ready, go, results, url: str, fmt: str) -> None:
     try:
         from datetime import date
 
-        from engine.audit_export import ExportFilters, write_export
+        from engine.audit.export import ExportFilters, write_export
         from engine.db import make_engine, session_factory
 
         engine = make_engine(url)
@@ -43,9 +44,9 @@ def _worker(ready, go, results, url: str, fmt: str) -> None:
 def measure(results: Results, url: str, name: str) -> None:
     """Add one rate and one peak-memory entry per format for the database at ``url``."""
     try:
-        import engine.audit_export  # noqa: F401
+        import engine.audit.export  # noqa: F401
     except ModuleNotFoundError:
-        results.note("export: skipped, engine.audit_export has not landed")
+        results.note("export: skipped, engine.audit.export has not landed")
         return
     for fmt in FORMATS:
         out = spawn_all(_worker, [(url, fmt)])[0]
@@ -53,3 +54,18 @@ def measure(results: Results, url: str, name: str) -> None:
         results.add(f"{name}: export {fmt}, {out['cases']} cases / {out['events']} events", rate, "cases/s")
         if out["peak_mb"] is not None:
             results.add(f"{name}: export {fmt}, peak RSS", out["peak_mb"], "MB")
+
+
+def run(results: Results, scratch: Scratch, quick: bool, cases: int | None = None) -> None:
+    from bench import engine_bench
+
+    n = cases or (100 if quick else 2000)
+    for backend in scratch.backends():
+        name = "SQLite" if backend == "sqlite" else "PostgreSQL"
+        url = scratch.city(backend)
+        try:
+            log(f"export: making {n} cases with history on {name}")
+            engine_bench.run_processes("persisted", url, n, 2)
+            measure(results, url, name)
+        finally:
+            scratch.drop(url)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from cli.base import CliContext, cli, emit, fail, json_option
-from engine.audit_export import PERIOD_RULE, ExportFilters, ExportFormat, parse_date, write_export
+from engine.audit.export import PERIOD_RULE, ExportFilters, ExportFormat, parse_date, write_export
 from engine.errors import CityCaseError
 
 HELP = f"""Export the event log of the cases reported in a period: FORMAT is xes (IEEE 1849),

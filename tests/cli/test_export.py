@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from engine.cli import cli, register_all
+from cli import cli
 from engine.clock import SystemClock
-from engine.runtime import EngineContext
+from engine.model import EngineContext
 from tests.factories import CaseDriver
 
 XES = "{http://www.xes-standard.org/}"
@@ -22,7 +22,6 @@ XES = "{http://www.xes-standard.org/}"
 
 @pytest.fixture(scope="module")
 def runner():
-    register_all()
     return CliRunner()
 
 

@@ -22,7 +22,8 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.audit_export.source import ExportCase, ExportEvent
+from engine.audit.export.source import ExportCase, ExportEvent
+from engine.model import EventKind
 from engine.models import Department
 
 STATIC_TIME = "1970-01-01T00:00:00Z"  # OCEL's time of attribute values that never change
@@ -72,7 +73,7 @@ def _case_object(case: ExportCase) -> dict[str, Any]:
 
 def _event(case: ExportCase, e: ExportEvent) -> dict[str, Any]:
     rel = [{"objectId": case_id(case.number), "qualifier": "case"}]
-    if e.kind == "complete" and e.task_id:
+    if e.kind == EventKind.COMPLETE and e.task_id:
         rel.append({"objectId": task_id(e.task_id), "qualifier": "task"})
     if e.department:
         rel.append({"objectId": department_id(e.department), "qualifier": "department"})
@@ -99,7 +100,7 @@ def write_ocel(session: Session, cases: Iterable[ExportCase], out: BinaryIO) -> 
                 event_types.add(e.activity)
                 if e.department:
                     departments.add(e.department)
-                if e.kind == "complete" and e.task_id:
+                if e.kind == EventKind.COMPLETE and e.task_id:
                     objects.add({"id": task_id(e.task_id), "type": "task",
                                  "attributes": [{"name": "name", "time": STATIC_TIME, "value": e.activity},
                                                 {"name": "spec", "time": STATIC_TIME, "value": e.activity_id}],

@@ -13,8 +13,8 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from engine.audit_export.filters import PERIOD_RULE, ExportFilters, ExportFormat, check_filters, parse_date
-from engine.audit_export.source import count_cases, iter_cases
+from engine.audit.export.filters import PERIOD_RULE, ExportFilters, ExportFormat, check_filters, parse_date
+from engine.audit.export.source import count_cases, iter_cases
 
 MEDIA_TYPES = {ExportFormat.XES: "application/xml", ExportFormat.CSV: "text/csv; charset=utf-8",
                ExportFormat.OCEL: "application/json"}
@@ -46,16 +46,16 @@ def write_export(session: Session, fmt: ExportFormat | str, filters: ExportFilte
     check_filters(session, filters)
     cases = iter_cases(session, filters, progress)
     if fmt is ExportFormat.XES:
-        from engine.audit_export.xes import write_xes
+        from engine.audit.export.xes import write_xes
 
         n_cases, n_events = write_xes(cases, out, f"citycase {filters.date_from} – {filters.date_to}")
         return ExportSummary(fmt, n_cases, n_events)
     if fmt is ExportFormat.CSV:
-        from engine.audit_export.csv import write_csv
+        from engine.audit.export.csv import write_csv
 
         n_cases, n_events = write_csv(cases, out, filters.timezone)
         return ExportSummary(fmt, n_cases, n_events)
-    from engine.audit_export.ocel import write_ocel
+    from engine.audit.export.ocel import write_ocel
 
     n_cases, n_events, n_objects = write_ocel(session, cases, out)
     return ExportSummary(fmt, n_cases, n_events, n_objects)

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 from typing import BinaryIO
 
-from engine.audit_export.source import ExportCase
+from engine.audit.export.source import ExportCase
 
 COLUMNS = ("case", "seq", "time", "activity", "actor", "role", "department", "district", "class", "urgency",
            "kind")

@@ -30,11 +30,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import definitions
-from engine.audit_export.activities import Activities, Activity
-from engine.audit_export.filters import ExportFilters
+from engine.audit.export.activities import Activities, Activity
+from engine.audit.export.filters import ExportFilters
+from engine.model import STATE_KINDS, EventKind
 from engine.models import Case, DefinitionVersion, Event
 
-EXPORTED_KINDS = ("start", "complete", "timer", "message")
+# The events that change workflow state are the steps of the process; the others only annotate it.
+EXPORTED_KINDS = tuple(sorted(STATE_KINDS))
 CHUNK = 500
 
 Progress = Callable[[int, int], None]
@@ -98,7 +100,7 @@ def iter_cases(session: Session, filters: ExportFilters, progress: Progress | No
             break
         last_id = rows[-1].id
         events = _events_by_case(session, [r.id for r in rows])
-        timer_specs = _timer_specs(session, [cid for cid, evs in events.items() if any(e.kind == "timer" for e in evs)])
+        timer_specs = _timer_specs(session, [cid for cid, evs in events.items() if any(e.kind == EventKind.TIMER for e in evs)])
         for r in rows:
             catalog = catalogs.get(r.definition_id)
             if catalog is None:
@@ -151,17 +153,17 @@ def _load_data(raw: str) -> dict[str, Any]:
 def _export_events(rows: list[Any], catalog: Activities, timer_specs: dict[str, str]) -> Iterator[ExportEvent]:
     department: str | None = None
     for row in rows:
-        if row.kind == "start":
+        if row.kind == EventKind.START:
             yield _event(row, catalog.start, row.task_id, department)  # its (large) data is not needed
             continue
         data = _load_data(row.data)
-        if row.kind == "timer":
+        if row.kind == EventKind.TIMER:
             # One exported event per fired timer (a late scheduler may fire warning and overdue at once).
             for part, task_id in enumerate(data.get("fired") or [None]):
                 activity = catalog.task(timer_specs.get(task_id or "") or None)
                 yield _event(row, activity, task_id, department, part)
             continue
-        if row.kind == "complete":
+        if row.kind == EventKind.COMPLETE:
             activity = catalog.task(row.task_spec)
             form = data.get("form")
             if isinstance(form, dict) and isinstance(form.get("department"), str):

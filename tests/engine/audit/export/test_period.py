@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from engine.audit_export import ExportFilters, write_export
+from engine.audit.export import ExportFilters, write_export
 from engine.clock import ManualClock
 from engine.errors import ValidationError
-from engine.runtime import EngineContext
+from engine.model import EngineContext
 from tests.factories import CaseDriver
 
 # Local (Asia/Shanghai, UTC+8) report times around the edges of 2026-11-30.
@@ -28,7 +28,7 @@ def edge_cases(city):
     numbers = {}
     for name, at in REPORTS.items():
         driver = CaseDriver(city, EngineContext(ManualClock(at)))
-        numbers[name] = driver.start()["number"]
+        numbers[name] = driver.start().number
     return city, numbers
 
 

@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from engine.audit_export.source import ExportCase, ExportEvent
+from engine.audit.export.source import ExportCase, ExportEvent
 
 XES_NS = "http://www.xes-standard.org/"
 EXTENSIONS = (

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from engine import definitions
-from engine.audit_export import ExportFilters, write_export
+from engine.audit.export import ExportFilters, write_export
 from engine.clock import ManualClock
+from engine.demo.simulate import Simulator
+from engine.model import EngineContext
 from engine.models import Case, Event
-from engine.runtime import EngineContext
-from engine.simulate import Simulator
 from tests.conftest import BACKENDS, START, _make
 
 FIRST_DAY = date(2026, 11, 25)  # START is 09:00 on this day in Shanghai
