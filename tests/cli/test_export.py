@@ -71,9 +71,9 @@ def test_csv_and_ocel_of_todays_cases(runner, today_cases, tmp_path):
     summary = json.loads(result.stdout)
     rows = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text(encoding="utf-8-sig"))))
     assert summary["cases"] == 2 and summary["events"] == len(rows) >= 2
-    result = run(runner, db.url, "ocel", *period(today), "--output", str(tmp_path / "t.jsonocel"))
+    result = run(runner, db.url, "ocel", *period(today), "--output", str(tmp_path / "t.ocel.json"))
     assert result.exit_code == 0, result.output
-    doc = json.loads((tmp_path / "t.jsonocel").read_text(encoding="utf-8"))
+    doc = json.loads((tmp_path / "t.ocel.json").read_text(encoding="utf-8"))
     assert len(doc["events"]) == len(rows)
     assert sum(o["type"] == "case" for o in doc["objects"]) == 2
 

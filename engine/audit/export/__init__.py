@@ -18,7 +18,7 @@ from engine.audit.export.source import count_cases, iter_cases
 
 MEDIA_TYPES = {ExportFormat.XES: "application/xml", ExportFormat.CSV: "text/csv; charset=utf-8",
                ExportFormat.OCEL: "application/json"}
-EXTENSIONS = {ExportFormat.XES: ".xes", ExportFormat.CSV: ".csv", ExportFormat.OCEL: ".jsonocel"}
+EXTENSIONS = {ExportFormat.XES: ".xes", ExportFormat.CSV: ".csv", ExportFormat.OCEL: ".json"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,13 @@ class ExportSummary:
 
     def as_dict(self) -> dict[str, int | str]:
         return {"format": str(self.format), "cases": self.cases, "events": self.events, "objects": self.objects}
+
+
+def file_name(fmt: ExportFormat | str, filters: ExportFilters) -> str:
+    """A download name that says what the file holds: citycase_2026-03-01_2026-03-31_330191.xes."""
+    parts = ["citycase", filters.date_from.isoformat(), filters.date_to.isoformat(),
+             *(code.replace("@", "-") for code in (filters.district, filters.class_code, filters.department) if code)]
+    return "_".join(parts) + EXTENSIONS[ExportFormat(fmt)]
 
 
 def write_export(session: Session, fmt: ExportFormat | str, filters: ExportFilters, out: BinaryIO,
@@ -62,4 +69,4 @@ def write_export(session: Session, fmt: ExportFormat | str, filters: ExportFilte
 
 
 __all__ = ["ExportFilters", "ExportFormat", "ExportSummary", "PERIOD_RULE", "MEDIA_TYPES", "EXTENSIONS",
-           "write_export", "count_cases", "parse_date"]
+           "write_export", "count_cases", "parse_date", "file_name"]

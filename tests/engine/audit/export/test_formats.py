@@ -110,8 +110,8 @@ def test_xes_roles_departments_and_timers(simulated, tmp_path):
 
 
 def test_ocel_read_by_pm4py_has_cases_tasks_departments(simulated, tmp_path):
-    export(simulated, "ocel", path=tmp_path / "log.jsonocel")
-    ocel = pm4py.read_ocel2_json(str(tmp_path / "log.jsonocel"))
+    export(simulated, "ocel", path=tmp_path / "log.ocel.json")
+    ocel = pm4py.read_ocel2_json(str(tmp_path / "log.ocel.json"))
     cases = history(simulated)
     types = Counter(ocel.objects["ocel:type"])
     completes = [e for _, evs in cases for e in evs if e.kind == "complete"]

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from engine.audit.export import ExportFilters, write_export
+from engine.audit.export import ExportFilters, file_name, write_export
 from engine.clock import ManualClock
 from engine.errors import ValidationError
 from engine.model import EngineContext
@@ -77,3 +77,9 @@ def test_an_unknown_format_is_refused(sqlite_city):
     with sqlite_city.session() as s, pytest.raises(ValidationError, match="unknown export format"):
         write_export(s, "pdf", ExportFilters(date(2026, 11, 1), date(2026, 11, 30)), out)
     assert out.getvalue() == b""
+
+
+def test_download_names_say_what_the_file_holds():
+    march = ExportFilters(date(2026, 3, 1), date(2026, 3, 31), department="sanitation@330191")
+    assert file_name("xes", march) == "citycase_2026-03-01_2026-03-31_sanitation-330191.xes"
+    assert file_name("ocel", ExportFilters(date(2026, 3, 1), date(2026, 3, 1))) == "citycase_2026-03-01_2026-03-01.json"
