@@ -13,8 +13,10 @@ from click.testing import CliRunner
 from lxml import etree
 
 from cli import cli
-from engine.clock import SystemClock
+from engine.clock import ManualClock, SystemClock
 from engine.model import EngineContext
+from tests.conftest import START
+from tests.engine.audit.tamper import tamper
 from tests.factories import CaseDriver
 
 XES = "{http://www.xes-standard.org/}"
@@ -127,4 +129,15 @@ def test_an_unknown_format_is_a_usage_error(runner, sqlite_city, tmp_path):
     result = run(runner, sqlite_city.url, "pdf", "--from", "2026-12-01", "--to", "2026-12-31",
                  "--output", str(tmp_path / "x.pdf"))
     assert result.exit_code == 2 and "'pdf' is not one of" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_damaged_history_row_is_named_not_a_traceback(runner, sqlite_city, tmp_path):
+    number = CaseDriver(sqlite_city, EngineContext(ManualClock(START))).start().number
+    tamper(sqlite_city, "UPDATE event SET at = 'garbage' WHERE case_id = (SELECT id FROM case_record WHERE number = :n)",
+           n=number)
+    day = START.date().isoformat()
+    result = run(runner, sqlite_city.url, "xes", "--from", day, "--to", day, "--output", str(tmp_path / "x.xes"))
+    assert result.exit_code == 1
+    assert f"case {number} cannot be read" in result.stderr and "citycase verify" in result.stderr
     assert list(tmp_path.iterdir()) == []

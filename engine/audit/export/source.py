@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from engine import definitions
 from engine.audit.export.activities import Activities, Activity
 from engine.audit.export.filters import ExportFilters
+from engine.errors import CityCaseError
 from engine.model import STATE_KINDS, EventKind
 from engine.models import Case, DefinitionVersion, Event
 
@@ -87,6 +88,12 @@ def count_cases(session: Session, filters: ExportFilters) -> int:
     return session.scalar(select(func.count(Case.id)).where(*filters.where())) or 0
 
 
+class DamagedHistory(CityCaseError):
+    """A case row or history row cannot be read (e.g. an unparsable timestamp): ``verify`` names it."""
+
+    http_status = 409
+
+
 def iter_cases(session: Session, filters: ExportFilters, progress: Progress | None = None,
                chunk: int = CHUNK) -> Iterator[ExportCase]:
     """Every selected case with its exported events, in case id order, events in seq order."""
@@ -94,13 +101,12 @@ def iter_cases(session: Session, filters: ExportFilters, progress: Progress | No
     catalogs: dict[int, Activities] = {}
     done, last_id = 0, 0
     while True:
-        rows = session.execute(select(*_CASE_COLUMNS).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
-                               .where(*filters.where(), Case.id > last_id).order_by(Case.id).limit(chunk)).all()
+        rows, events = _read_chunk(session, filters, last_id, chunk)
         if not rows:
             break
         last_id = rows[-1].id
-        events = _events_by_case(session, [r.id for r in rows])
-        timer_specs = _timer_specs(session, [cid for cid, evs in events.items() if any(e.kind == EventKind.TIMER for e in evs)])
+        timer_specs = _timer_specs(session, [cid for cid, evs in events.items()
+                                             if any(e.kind == EventKind.TIMER for e in evs)])
         for r in rows:
             catalog = catalogs.get(r.definition_id)
             if catalog is None:
@@ -113,6 +119,32 @@ def iter_cases(session: Session, filters: ExportFilters, progress: Progress | No
         if progress:
             progress(done, total)
         session.expunge_all()  # keep the identity map from growing with a long export
+
+
+def _read_chunk(session: Session, filters: ExportFilters, last_id: int, chunk: int) -> tuple[list[Any], dict[int, list[Any]]]:
+    """The next ``chunk`` cases after ``last_id`` and their exported events."""
+    query = (select(*_CASE_COLUMNS).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
+             .where(*filters.where(), Case.id > last_id).order_by(Case.id))
+    try:
+        rows = session.execute(query.limit(chunk)).all()
+        return rows, _events_by_case(session, [r.id for r in rows])
+    except ValueError as exc:  # the column types refuse what a damaged row holds
+        damaged = _first_damaged(session, query, chunk)
+        raise DamagedHistory(f"case {damaged} cannot be read ({exc}); its history is damaged — "
+                             f"run `citycase verify --case {damaged}`; nothing was exported") from None
+
+
+def _first_damaged(session: Session, query: Any, chunk: int) -> str:
+    """The number of the first case of the chunk whose row or events cannot be read (error path only)."""
+    ids = list(session.scalars(select(Case.id).where(Case.id.in_(query.with_only_columns(Case.id).limit(chunk)
+                                                                  .scalar_subquery())).order_by(Case.id)))
+    for case_id in ids:
+        try:
+            session.execute(query.where(Case.id == case_id)).all()
+            _events_by_case(session, [case_id])
+        except ValueError:
+            return session.scalar(select(Case.number).where(Case.id == case_id)) or f"id {case_id}"
+    return "?"
 
 
 def _events_by_case(session: Session, case_ids: list[int]) -> dict[int, list[Any]]:
