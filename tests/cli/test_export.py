@@ -125,10 +125,10 @@ def test_an_unwritable_output_is_an_error(runner, sqlite_city, tmp_path, target)
     assert not (tmp_path / target).exists()
 
 
-def test_an_unknown_format_is_a_usage_error(runner, sqlite_city, tmp_path):
+def test_an_unknown_format_is_refused(runner, sqlite_city, tmp_path):
     result = run(runner, sqlite_city.url, "pdf", "--from", "2026-12-01", "--to", "2026-12-31",
                  "--output", str(tmp_path / "x.pdf"))
-    assert result.exit_code == 2 and "'pdf' is not one of" in result.stderr
+    assert result.exit_code == 1 and "unknown format 'pdf'; use one of xes, csv, ocel" in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
