@@ -20,7 +20,7 @@ Where the fields come from (events carry bpmn ids and usernames only):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -121,7 +121,8 @@ def iter_cases(session: Session, filters: ExportFilters, progress: Progress | No
         session.expunge_all()  # keep the identity map from growing with a long export
 
 
-def _read_chunk(session: Session, filters: ExportFilters, last_id: int, chunk: int) -> tuple[list[Any], dict[int, list[Any]]]:
+def _read_chunk(session: Session, filters: ExportFilters, last_id: int,
+                chunk: int) -> tuple[Sequence[Any], dict[int, list[Any]]]:
     """The next ``chunk`` cases after ``last_id`` and their exported events."""
     query = (select(*_CASE_COLUMNS).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
              .where(*filters.where(), Case.id > last_id).order_by(Case.id))

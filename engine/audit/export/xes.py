@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from lxml import etree
+
+if TYPE_CHECKING:  # the incremental writer's class exists only in the type stubs
+    from lxml.etree._serializer import _IncrementalFileWriter
 
 from engine.audit.export.source import ExportCase, ExportEvent
 
@@ -66,7 +69,7 @@ def event_element(case: ExportCase, event: ExportEvent) -> etree._Element:
     return el
 
 
-def _header(xf: etree.xmlfile, description: str) -> None:
+def _header(xf: _IncrementalFileWriter, description: str) -> None:
     for name, prefix, uri in EXTENSIONS:
         xf.write(etree.Element("extension", name=name, prefix=prefix, uri=uri))
     trace_global = etree.Element("global", scope="trace")
