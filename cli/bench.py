@@ -16,7 +16,7 @@ import click
 
 from cli.base import CliContext, cli, json_option
 
-SECTIONS = ("engine", "inbox", "timers", "audit", "http")
+SECTIONS = ("engine", "inbox", "timers", "audit", "export", "http")
 MEMORY_TARGET = "<= 300"
 
 
@@ -153,6 +153,10 @@ def _run_section(name: str, results, scratch, quick: bool, out_dir: Path, kept: 
         prepared = dict(kept)
         kept.clear()
         audit_bench.run(results, scratch, quick, prepared=prepared)
+    elif name == "export":
+        from bench import export_bench
+
+        export_bench.run(results, scratch, quick)
     elif name == "http":
         from bench import http_bench
 
