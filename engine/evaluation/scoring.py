@@ -35,10 +35,12 @@ class ScoreSettings:
         return None
 
     def score(self, kind: Kind, rates: dict[Rate, float | None], volume: float | None) -> float | None:
-        weights = self.weights.get(kind) or {}
-        total = sum(weights.values())
+        # Sorted terms: the same sum in the same order whatever order the rows came in, so a
+        # snapshot recomputed from its recorded weights rounds to the very same score.
+        weights = sorted((self.weights.get(kind) or {}).items())
+        total = sum(w for _, w in weights)
         got, used = 0.0, 0.0
-        for term, weight in weights.items():
+        for term, weight in weights:
             value = term_value(term, rates, volume)
             if value is not None:
                 got += weight * value

@@ -63,3 +63,16 @@ def test_command_screen_follows_cases_and_stats_drill_down(app, city, clock):
     header = [c.value for c in ws[3]]
     total = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "合计")
     assert total[header.index("派遣数")] == 1
+
+
+def test_hotspots_page(app, city, clock):
+    supervisor_case(city, clock)
+    client = app.test_client()
+    login(client, "leader_sanitation_330191")
+    assert client.get("/stats/hotspots").status_code == 403
+    login(client, "leader1")
+    page = client.get(f"/stats/hotspots?{PERIOD}&bucket=week&by=class")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "下周预测" in text and 'id="hotspot-data"' in text
+    assert client.get("/stats/hotspots?within=0").status_code == 400
+    assert client.get("/stats/hotspots?bucket=year").status_code == 400

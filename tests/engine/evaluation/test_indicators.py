@@ -20,6 +20,7 @@ from engine.evaluation.periods import month_period
 from engine.evaluation.snapshots import canonical, chain_hash, freeze, verify_snapshots
 from engine.model import EngineContext
 from engine.models import EvaluationSnapshot, Event
+from tests.conftest import BACKENDS, _make
 
 TZ = "Asia/Shanghai"
 SIM_START = datetime(2026, 9, 30, 16, 0, tzinfo=UTC)  # 2026-10-01 00:00 in Shanghai
@@ -72,11 +73,26 @@ def _independent(db, start, end):
     return dept, district
 
 
-@pytest.fixture
-def month(city):
+@pytest.fixture(scope="module", params=BACKENDS)
+def simulated(request, _templates):
+    """One simulated October per backend, shared by the tests of this module (they only add
+    snapshots, which the other tests do not read)."""
+    made = _make(request, _templates, request.param, True)
+    db = next(made)
     clock = ManualClock(SIM_START)
-    Simulator(city.factory, EngineContext(clock), seed=3).run(days=31, cases_per_day=6)
-    return month_period(2026, 10, TZ), clock
+    Simulator(db.factory, EngineContext(clock), seed=3).run(days=31, cases_per_day=6)
+    yield db, month_period(2026, 10, TZ), clock
+    next(made, None)
+
+
+@pytest.fixture
+def city(simulated):
+    return simulated[0]
+
+
+@pytest.fixture
+def month(simulated):
+    return simulated[1], simulated[2]
 
 
 def test_month_indicators_match_raw_events(city, month):
