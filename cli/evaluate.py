@@ -96,3 +96,38 @@ def _snapshots(ctx: CliContext, snapshot_month: str | None, verify_month: str | 
     emit(ctx, report.as_dict(), report.text())
     if not report.ok:
         raise SystemExit(1)
+
+
+@cli.command("evaluation-weights")
+@click.option("--set", "set_weight", nargs=3, metavar="KIND TERM WEIGHT",
+              help="change a weight (0 removes the term); TERM is a rate, 'volume' or '100-<rate>'")
+@click.option("--grade", nargs=2, metavar="GRADE MIN_SCORE", help="change (or add) a grade band")
+@json_option
+@click.pass_obj
+def evaluation_weights(ctx: CliContext, set_weight, grade) -> None:
+    """Show or change the composite-score weights and grade bands (data, seeded from DOMAIN.md §6)."""
+    from engine.db import transaction
+    from engine.evaluation.scoring import load_settings, set_grade
+    from engine.evaluation.scoring import set_weight as change
+
+    try:
+        with transaction(ctx.session_factory) as s:
+            if set_weight:
+                kind, term, value = set_weight
+                change(s, kind, term, _number(value))
+            if grade:
+                set_grade(s, grade[0], _number(grade[1]))
+            settings = load_settings(s)
+    except CityCaseError as exc:
+        fail(str(exc))
+    lines = [f"{kind.value}: " + ", ".join(f"{t} {w:g}" for t, w in sorted(terms.items()))
+             for kind, terms in sorted(settings.weights.items())]
+    lines.append("grades: " + ", ".join(f"{g} ≥ {m:g}" for g, m in settings.bands))
+    emit(ctx, settings.as_dict(), "\n".join(lines))
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        fail(f"not a number: {text!r}")

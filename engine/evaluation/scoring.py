@@ -96,4 +96,15 @@ def set_weight(session: Session, kind: str, term: str, weight: float) -> None:
         row.weight = weight
 
 
-__all__ = ["ScoreSettings", "check_term", "load_settings", "set_weight", "term_value"]
+def set_grade(session: Session, grade: str, min_score: float) -> None:
+    """Change (or add) a grade band: ``grade`` from ``min_score`` (0–100) up."""
+    if not grade or len(grade) > 4 or not 0 <= min_score <= 100:
+        raise ValidationError("a grade is 1–4 characters and its minimum score 0–100", {"grade": "invalid"})
+    row = session.get(EvaluationGrade, grade)
+    if row is None:
+        session.add(EvaluationGrade(grade=grade, min_score=min_score))
+    else:
+        row.min_score = min_score
+
+
+__all__ = ["ScoreSettings", "check_term", "load_settings", "set_grade", "set_weight", "term_value"]
