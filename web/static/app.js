@@ -39,7 +39,34 @@
     updateConditions(form);
   });
 
+  // --- photos are made smaller in the browser before they travel (a phone on a slow network) ----
+  var MAX_SIDE = 1600;
+  function compress(file) {
+    return new Promise(function (resolve) {
+      if (!/^image\/(jpeg|png|webp)$/.test(file.type) || !window.createImageBitmap) { resolve(file); return; }
+      createImageBitmap(file, { imageOrientation: "from-image" }).then(function (bitmap) {
+        var scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+        if (scale === 1 && file.size < 500000) { resolve(file); return; }
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(bitmap.width * scale);
+        canvas.height = Math.round(bitmap.height * scale);
+        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        canvas.toBlob(function (blob) { resolve(blob && blob.size < file.size ? blob : file); }, "image/jpeg", 0.82);
+      }).catch(function () { resolve(file); });
+    });
+  }
+  window.citycaseCompress = compress;
+
   // --- photo uploads: each chosen file goes to /attachments, its token into the hidden field -----
+  function addThumb(thumbs, src) {
+    var img = document.createElement("img");
+    img.className = "thumb";
+    img.alt = "";
+    img.src = src;
+    thumbs.appendChild(img);
+  }
+  window.citycaseAddThumb = addThumb;
+
   document.querySelectorAll(".filepicker").forEach(function (picker) {
     var fileInput = picker.querySelector("input.upload");
     var tokens = picker.querySelector("input.tokens");
@@ -53,28 +80,32 @@
       if (submit) submit.disabled = true;
       status.textContent = "…";
       var pending = files.map(function (file) {
-        var data = new FormData();
-        data.append("file", file);
-        data.append("stage", picker.getAttribute("data-stage") || "report");
-        return fetch("/attachments", {
-          method: "POST", body: data, credentials: "same-origin",
-          headers: { "X-CSRFToken": csrfToken(form) }
-        }).then(function (r) {
-          return r.json().catch(function () { return {}; }).then(function (body) {
-            if (!r.ok) throw new Error(body.message || ("HTTP " + r.status));
-            var list = tokens.value ? tokens.value.split(",") : [];
-            list.push(body.token);
-            tokens.value = list.join(",");
-            var img = document.createElement("img");
-            img.className = "thumb";
-            img.alt = "";
-            img.src = body.thumb;
-            thumbs.appendChild(img);
+        return compress(file).then(function (small) {
+          var data = new FormData();
+          data.append("file", small, file.name || "photo.jpg");
+          data.append("stage", picker.getAttribute("data-stage") || "report");
+          return fetch("/attachments", {
+            method: "POST", body: data, credentials: "same-origin",
+            headers: { "X-CSRFToken": csrfToken(form) }
+          }).catch(function (err) {
+            // Offline: the report page keeps the photo in its draft and sends it later.
+            form.dispatchEvent(new CustomEvent("citycase:photo-offline", { detail: { blob: small } }));
+            err.offline = true;
+            throw err;
+          }).then(function (r) {
+            return r.json().catch(function () { return {}; }).then(function (body) {
+              if (!r.ok) throw new Error(body.message || ("HTTP " + r.status));
+              var list = tokens.value ? tokens.value.split(",") : [];
+              list.push(body.token);
+              tokens.value = list.join(",");
+              addThumb(thumbs, body.thumb);
+              form.dispatchEvent(new Event("input"));
+            });
           });
         });
       });
       Promise.allSettled(pending).then(function (results) {
-        var failed = results.filter(function (r) { return r.status === "rejected"; });
+        var failed = results.filter(function (r) { return r.status === "rejected" && !r.reason.offline; });
         status.textContent = failed.map(function (r) { return r.reason.message; }).join("; ");
         picker.classList.toggle("has-error", failed.length > 0);
         fileInput.value = "";  // uploaded already: do not send the files again with the form
@@ -99,18 +130,27 @@
     if (major.value) narrow();  // a refused form comes back with its major class chosen
   });
 
-  // --- position from the device (WGS-84) ----------------------------------------------------
+  // --- position from the device (WGS-84), with its accuracy ---------------------------------
   document.querySelectorAll("button.locate").forEach(function (button) {
+    var accuracy = button.parentNode.querySelector(".gps-accuracy");
     if (!navigator.geolocation) { button.hidden = true; return; }
     button.addEventListener("click", function () {
+      if (accuracy) accuracy.textContent = button.getAttribute("data-locating") || "…";
       navigator.geolocation.getCurrentPosition(function (pos) {
         document.getElementById("lat").value = pos.coords.latitude.toFixed(7);
         document.getElementById("lon").value = pos.coords.longitude.toFixed(7);
         document.getElementById("coord_crs").value = "WGS84";
+        if (accuracy) {
+          accuracy.textContent = (button.getAttribute("data-accuracy") || "± {m} m")
+            .replace("{m}", String(Math.round(pos.coords.accuracy)));
+        }
+        button.form && button.form.dispatchEvent(new Event("input"));
         document.dispatchEvent(new CustomEvent("citycase:located", {
-          detail: { lat: pos.coords.latitude, lon: pos.coords.longitude }
+          detail: { lat: pos.coords.latitude, lon: pos.coords.longitude, accuracy: pos.coords.accuracy }
         }));
-      }, function (err) { button.textContent = err.message; }, { enableHighAccuracy: true, timeout: 15000 });
+      }, function () {
+        if (accuracy) accuracy.textContent = button.getAttribute("data-failed") || "";
+      }, { enableHighAccuracy: true, timeout: 15000 });
     });
   });
 })();

@@ -4,7 +4,9 @@
   if (typeof L === "undefined") return;
   document.querySelectorAll("[data-map]").forEach(function (el) {
     var cfg = JSON.parse(el.getAttribute("data-map"));
-    var map = L.map(el, { attributionControl: !!cfg.tiles });
+    var map = L.map(el, { attributionControl: !!cfg.tiles, zoomControl: false });
+    L.control.zoom({ zoomInTitle: el.getAttribute("data-zoom-in") || "+",
+                     zoomOutTitle: el.getAttribute("data-zoom-out") || "-" }).addTo(map);
     if (cfg.tiles) {
       L.tileLayer(cfg.tiles, { maxZoom: 19, subdomains: cfg.tiles.indexOf("{s}") >= 0 ? "abc" : "" }).addTo(map);
     } else {
