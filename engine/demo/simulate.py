@@ -40,9 +40,14 @@ BRANCHES = (
 SOURCES = ("supervisor", "supervisor", "citizen", "hotline", "camera", "sensor")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
-    """The decisions a case's actors will take, in order."""
+    """The decisions a case's actors will take, in order.
+
+    Frozen, with tuples: the scripted plans are module-level and shared by every simulation in
+    the process, so a case's progress through its plan lives in its ``_Sim``, never in the plan
+    (popping the plan's own lists once made a second simulation skip the scripted branches).
+    """
 
     source: str = "citizen"
     self_handled: bool = False
@@ -51,9 +56,9 @@ class Plan:
     accept: str = "file"
     file: str = "file"
     wrong_first_dispatch: bool = False
-    handle: list[str] = field(default_factory=list)  # outcomes before the final "done"
-    approvals: list[str] = field(default_factory=list)  # approve / reject, in order
-    checks: list[str] = field(default_factory=list)  # "failed" before the final "passed"
+    handle: tuple[str, ...] = ()  # outcomes before the final "done"
+    approvals: tuple[str, ...] = ()  # approve / reject, in order
+    checks: tuple[str, ...] = ()  # "failed" before the final "passed"
     late: bool = False
     supervise: bool = False
 
@@ -65,13 +70,13 @@ SCRIPTED: tuple[Plan, ...] = (
     Plan(verify="not_found"),
     Plan(source="supervisor", accept="void", file="void"),
     Plan(source="hotline", file="void"),
-    Plan(wrong_first_dispatch=True, handle=["return"], approvals=["approve"]),
-    Plan(handle=["return"], approvals=["reject"]),
-    Plan(handle=["extend"], approvals=["approve"]),
-    Plan(handle=["extend"], approvals=["reject"]),
-    Plan(handle=["suspend"], approvals=["approve"]),
-    Plan(handle=["suspend"], approvals=["reject"]),
-    Plan(checks=["failed"]),
+    Plan(wrong_first_dispatch=True, handle=("return",), approvals=("approve",)),
+    Plan(handle=("return",), approvals=("reject",)),
+    Plan(handle=("extend",), approvals=("approve",)),
+    Plan(handle=("extend",), approvals=("reject",)),
+    Plan(handle=("suspend",), approvals=("approve",)),
+    Plan(handle=("suspend",), approvals=("reject",)),
+    Plan(checks=("failed",)),
     Plan(late=True),
     Plan(supervise=True),
 )
@@ -79,35 +84,44 @@ SCRIPTED: tuple[Plan, ...] = (
 
 def random_plan(rng: random.Random) -> Plan:
     source = rng.choice(SOURCES)
-    plan = Plan(source=source)
+    choices: dict[str, Any] = {"source": source}
     if source == "supervisor" and rng.random() < 0.1:
-        plan.self_handled = True
-        plan.self_confirm = "close" if rng.random() < 0.8 else "normal"
+        choices["self_handled"] = True
+        choices["self_confirm"] = "close" if rng.random() < 0.8 else "normal"
     if source != "supervisor" and rng.random() < 0.08:
-        plan.verify = "not_found"
+        choices["verify"] = "not_found"
     if rng.random() < 0.04:
-        plan.file = "void"
-        plan.accept = rng.choice(["void", "file"])
+        choices["file"] = "void"
+        choices["accept"] = rng.choice(["void", "file"])
     roll = rng.random()
     if roll < 0.06:
-        plan.handle, plan.approvals = ["return"], [rng.choice(["approve", "approve", "reject"])]
-        plan.wrong_first_dispatch = plan.approvals[0] == "approve"
+        choices["handle"], choices["approvals"] = ("return",), (rng.choice(["approve", "approve", "reject"]),)
+        choices["wrong_first_dispatch"] = choices["approvals"][0] == "approve"
     elif roll < 0.11:
-        plan.handle, plan.approvals = ["extend"], [rng.choice(["approve", "approve", "reject"])]
+        choices["handle"], choices["approvals"] = ("extend",), (rng.choice(["approve", "approve", "reject"]),)
     elif roll < 0.14:
-        plan.handle, plan.approvals = ["suspend"], [rng.choice(["approve", "reject"])]
+        choices["handle"], choices["approvals"] = ("suspend",), (rng.choice(["approve", "reject"]),)
     if rng.random() < 0.08:
-        plan.checks = ["failed"]
-    plan.late = rng.random() < 0.12
-    plan.supervise = rng.random() < 0.03
-    return plan
+        choices["checks"] = ("failed",)
+    choices["late"] = rng.random() < 0.12
+    choices["supervise"] = rng.random() < 0.03
+    return Plan(**choices)
 
 
 @dataclass
 class _Sim:
+    """One simulated case: its (shared, immutable) plan and how far its actors have got through it."""
+
     plan: Plan
     dispatches: int = 0
     supervised: bool = False
+    handle: list[str] = field(init=False)
+    approvals: list[str] = field(init=False)
+    checks: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.handle, self.approvals, self.checks = list(self.plan.handle), list(self.plan.approvals), \
+            list(self.plan.checks)
 
 
 class Simulator:
@@ -188,13 +202,13 @@ class Simulator:
                 suggested = self.rng.choice([d for d in others if d != suggested])
             return {"department": suggested}
         if spec == "handle":
-            outcome = plan.handle.pop(0) if plan.handle else "done"
+            outcome = sim.handle.pop(0) if sim.handle else "done"
             data: dict[str, Any] = {"outcome": outcome, "result": "已处置" if outcome == "done" else "申请"}
             if outcome == "extend":
                 data.update(extension_amount=self.rng.randint(1, 3), extension_unit="workday")
             return data
         if spec in ("approve_return", "approve_extension", "approve_suspension"):
-            decision = plan.approvals.pop(0) if plan.approvals else "approve"
+            decision = sim.approvals.pop(0) if sim.approvals else "approve"
             name = spec.split("_", 1)[1]
             self.branches[f"{name}_{'approved' if decision == 'approve' else 'rejected'}"] += 1
             return {"decision": decision}
@@ -202,7 +216,7 @@ class Simulator:
             self.branches["resumed"] += 1
             return {"note": "条件具备，恢复处置"}
         if spec == "check":
-            verdict = plan.checks.pop(0) if plan.checks else "passed"
+            verdict = sim.checks.pop(0) if sim.checks else "passed"
             if verdict == "failed":
                 self.branches["rework"] += 1
             return {"verdict": verdict}
