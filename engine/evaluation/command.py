@@ -56,6 +56,7 @@ class GridPoint:
 class LatestReport:
     number: str
     at: datetime
+    local_time: str  # HH:MM in the city's time zone
     class_name: str
     district_code: str
     source: str
@@ -129,18 +130,20 @@ def open_by_grid(session: Session, now: datetime) -> list[GridPoint]:
             for code, n, o, a, b, c, d in session.execute(stmt)]
 
 
-def latest_reports(session: Session, limit: int = LATEST) -> list[LatestReport]:
+def latest_reports(session: Session, tz: str, limit: int = LATEST) -> list[LatestReport]:
     stmt = (select(Case.number, Case.created_at, func.coalesce(ProblemClass.name, Case.class_code),
                    Case.district_code, Case.source)
             .outerjoin(ProblemClass, ProblemClass.code == Case.class_code)
             .order_by(Case.created_at.desc(), Case.id.desc()).limit(limit))
-    return [LatestReport(*row) for row in session.execute(stmt)]
+    zone = ZoneInfo(tz)
+    return [LatestReport(number, at, f"{at.astimezone(zone):%H:%M}", name, district, source)
+            for number, at, name, district, source in session.execute(stmt)]
 
 
 def command_view(session: Session, now: datetime, tz: str) -> CommandView:
     grid = open_by_grid(session, now)
     return CommandView(now, today_counts(session, now, tz), department_lights(session, now), grid,
-                       latest_reports(session), sum(g.open for g in grid))
+                       latest_reports(session, tz), sum(g.open for g in grid))
 
 
 __all__ = ["CommandView", "DepartmentLights", "GridPoint", "LatestReport", "TodayCounts", "command_view"]

@@ -10,9 +10,10 @@
     map.setView([30.27, 120.19], 13);
     layer = L.layerGroup().addTo(map);
   }
+  var lang = document.documentElement.lang || undefined;
   function text(el, value) { el.textContent = value; }
   function tickClock() {
-    text(document.getElementById("clock"), new Date().toLocaleString());
+    text(document.getElementById("clock"), new Date().toLocaleString(lang, { hour12: false }));
   }
   function drawMap(points) {
     if (!layer) return;
@@ -48,8 +49,7 @@
     var first = Object.keys(seen).length === 0;
     rows.forEach(function (r) {
       var li = document.createElement("li");
-      var at = new Date(r.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      li.textContent = at + "  " + r.number + "  " + r.class_name;
+      li.textContent = r.local_time + "  " + r.number + "  " + r.class_name;
       if (!first && !seen[r.number]) li.className = "new";
       seen[r.number] = true;
       ul.appendChild(li);
