@@ -7,6 +7,7 @@ import io
 from openpyxl import load_workbook
 
 from engine.commands import complete_task
+from engine.evaluation import Kind
 from engine.model import Actor, EngineContext
 from tests.web.webkit import login, supervisor_case, task
 
@@ -76,3 +77,24 @@ def test_hotspots_page(app, city, clock):
     assert page.status_code == 200 and "下周预测" in text and 'id="hotspot-data"' in text
     assert client.get("/stats/hotspots?within=0").status_code == 400
     assert client.get("/stats/hotspots?bucket=year").status_code == 400
+
+
+def test_admin_edits_weights_and_grades(app, city):
+    client = app.test_client()
+    login(client, "leader1")
+    assert client.get("/stats/settings").status_code == 403
+    assert client.post("/stats/settings", data={"kind": "department", "term": "volume", "weight": "0.5"}
+                       ).status_code == 403
+    login(client, "admin1")
+    assert client.get("/stats/settings").status_code == 200
+    client.post("/stats/settings", data={"kind": "department", "term": "volume", "weight": "0.5"})
+    client.post("/stats/settings", data={"what": "grade", "grade": "A", "min_score": "95"})
+    bad = client.post("/stats/settings", data={"kind": "department", "term": "nonsense", "weight": "0.5"},
+                      follow_redirects=True)
+    assert "未保存" in bad.get_data(as_text=True)
+    from engine.evaluation.scoring import load_settings
+
+    with city.factory() as s:
+        settings = load_settings(s)
+    assert settings.weights[Kind.DEPARTMENT]["volume"] == 0.5
+    assert ("A", 95.0) in settings.bands and "nonsense" not in settings.weights[Kind.DEPARTMENT]

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("stats", __name__)
 
-from web.stats import command, hotspots, views  # noqa: E402,F401
+from web.stats import command, hotspots, settings, views  # noqa: E402,F401

@@ -9,6 +9,7 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from engine.errors import ValidationError
+from engine.evaluation import Kind
 from engine.evaluation.forecast import forecast_view
 from engine.evaluation.trends import Bucket, heat, repeats, trend
 from engine.models import ProblemClass, Region
@@ -72,8 +73,6 @@ def hotspots():
         forecast=forecast, names=names, data=data, leaflet=leaflet_installed(), echarts=echarts_installed())
 
 
-def kind_for_city_wide():
+def kind_for_city_wide() -> Kind:
     """Hotspots cover the whole city: the district kind's scope (refused to a department's leader)."""
-    from engine.evaluation import Kind
-
     return Kind.DISTRICT
