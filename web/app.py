@@ -224,6 +224,11 @@ def _security_headers(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         if request.path.startswith("/follow/"):
             response.headers["Referrer-Policy"] = "no-referrer"  # the follow-up token is in the URL
+        if (request.method == "POST" and response.status_code in (400, 409) and not is_api_request()
+                and "Cache-Control" not in response.headers):
+            # A refused form, kept privately for a few minutes: Back from the next page shows it
+            # again instead of the browser's cache-miss page (a POST answer is not cached without).
+            response.headers["Cache-Control"] = "private, max-age=600"
         return response
 
 

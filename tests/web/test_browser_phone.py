@@ -14,7 +14,7 @@ from engine.models import Case
 from tests.factories import CaseDriver
 from tests.web.pagetext import english_words
 from tests.web.test_browser import ARGS, CHROMIUM, _require_browser, live_server  # noqa: F401 (fixture)
-from tests.web.webkit import PASSWORD, cell_in
+from tests.web.webkit import PASSWORD, cell_in, task
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 360, "height": 740}
@@ -126,4 +126,27 @@ def test_a_report_sent_without_network_is_kept_and_sent_once(live_server, sqlite
         browser.close()
     with sqlite_city.session() as s:
         assert len(s.scalars(select(Case).where(Case.description == description)).all()) == 1
+    assert errors == []
+
+
+def test_back_after_a_refused_form_shows_the_form_again(live_server, sqlite_city, clock):  # noqa: F811
+    sync_playwright = _require_browser()
+    driver = CaseDriver(sqlite_city, EngineContext(clock))
+    driver.start(description="路边暴露垃圾")
+    driver.do("verify", {"verdict": "confirmed"})
+    accept = task(sqlite_city, driver.case_id, "accept")
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context, page = _phone(browser, errors)
+        _sign_in(page, live_server, "acceptor1")
+        page.goto(f"{live_server}/tasks/{accept.id}")
+        page.click("form.task-form button[type=submit]")  # nothing chosen: refused
+        page.wait_for_selector(".error-text")
+        page.goto(f"{live_server}/inbox")
+        page.go_back()  # the browser's cache-miss page before: the refused form was not kept
+        page.wait_for_selector(".error-text")
+        assert "/tasks/" in page.url
+        context.close()
+        browser.close()
     assert errors == []

@@ -181,3 +181,19 @@
     button.addEventListener("click", function () { window.print(); });
   });
 })();
+
+/* citycase: a form whose photos were already uploaded sends no empty file field, so the browser
+   may keep the answer (a refused form) for the Back button instead of a cache-miss page. */
+(function () {
+  "use strict";
+  document.querySelectorAll("form").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll('input[type="file"]').forEach(function (input) {
+        if (!input.files || !input.files.length) input.disabled = true;
+      });
+    });
+  });
+  window.addEventListener("pageshow", function () {  // back from the next page: usable again
+    document.querySelectorAll('input[type="file"]:disabled').forEach(function (input) { input.disabled = false; });
+  });
+})();
