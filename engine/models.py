@@ -258,7 +258,9 @@ class Event(Base):
     spec_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
+                      # The evaluation finds a period's events by time (migration 0009).
+                      Index("ix_event_at", "at"))
 
 
 class Outbox(Base):

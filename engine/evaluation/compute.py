@@ -93,11 +93,26 @@ class _Tally:
     events: int = 0
 
 
-def stream_cases(session: Session, end: datetime) -> Iterator[list[EventRow]]:
-    """Each case's events before ``end`` in seq order, one case at a time."""
+def candidates(start: datetime, end: datetime) -> Any:
+    """Ids of the cases that can count in [start, end): those with an event in it, and those
+    dispatched before its end and not closed before its start (they may be overdue at its end).
+    Everything else (cases finished earlier, or not yet reported) counts for nothing."""
+    active = select(Event.case_id).where(Event.at >= start, Event.at < end)
+    closed_before = (select(Event.case_id).where(Event.kind == EventKind.COMPLETE, Event.task_spec == "close",
+                                                 Event.at < start))
+    waiting = (select(Event.case_id).where(Event.kind == EventKind.COMPLETE, Event.task_spec == "dispatch",
+                                           Event.at < start, Event.case_id.not_in(closed_before)))
+    return active.union(waiting)
+
+
+def stream_cases(session: Session, end: datetime, start: datetime | None = None) -> Iterator[list[EventRow]]:
+    """Each case's events before ``end`` in seq order, one case at a time (with ``start``: only
+    the cases that can count in [start, end), see ``candidates``)."""
     stmt = (select(Event.case_id, Event.at, Event.actor, Event.kind, Event.task_spec, Event.data)
             .where(Event.at < end).order_by(Event.case_id, Event.seq)
             .execution_options(yield_per=STREAM_ROWS))
+    if start is not None:
+        stmt = stmt.where(Event.case_id.in_(candidates(start, end)))
     current: list[EventRow] = []
     for row in session.execute(stmt):
         if current and row.case_id != current[0].case_id:
@@ -109,9 +124,10 @@ def stream_cases(session: Session, end: datetime) -> Iterator[list[EventRow]]:
         yield current
 
 
-def _walk_all(session: Session, period: Period, keep: Callable[[int, set[Contribution]], None]) -> _Tally:
+def _walk_all(session: Session, period: Period, keep: Callable[[int, set[Contribution]], None],
+              narrow: bool = True) -> _Tally:
     tally = _Tally()
-    for events in stream_cases(session, period.end):
+    for events in stream_cases(session, period.end, period.start if narrow else None):
         tally.events += len(events)
         out = walk_case(events, period.start, period.end)
         if out:
@@ -155,8 +171,10 @@ def _rank(kind: Kind, units: list[UnitResult], settings: ScoreSettings) -> None:
         u.rank = i if u.score is not None else None
 
 
-def evaluate(session: Session, period: Period, settings: ScoreSettings | None = None) -> Evaluation:
-    """Every kind's results for ``period``, from the history events alone."""
+def evaluate(session: Session, period: Period, settings: ScoreSettings | None = None, *,
+             narrow: bool = True) -> Evaluation:
+    """Every kind's results for ``period``, from the history events alone (``narrow=False``
+    walks every case instead of the candidates: the same numbers, slower; for tests and audits)."""
     settings = settings or load_settings(session)
     names = _names(session)
     tally = _Tally()
@@ -164,7 +182,7 @@ def evaluate(session: Session, period: Period, settings: ScoreSettings | None = 
     def keep(_case_id: int, out: set[Contribution]) -> None:
         tally.counts.update(_with_totals(out))
 
-    walked = _walk_all(session, period, keep)
+    walked = _walk_all(session, period, keep, narrow)
     grouped: dict[tuple[Kind, str], dict[Metric, int]] = {}
     for (kind, key, metric), n in tally.counts.items():
         grouped.setdefault((kind, key), {})[metric] = n
@@ -202,9 +220,12 @@ def cases_behind(session: Session, period: Period, kind: Kind, key: str, what: M
 _cache: LRUCache[tuple[Any, ...], Evaluation] = LRUCache(maxsize=32)
 
 
-def cached_evaluate(session: Session, period: Period) -> Evaluation:
-    """``evaluate`` reused until an event is appended or the settings change (same numbers)."""
-    last_event = session.scalar(select(func.max(Event.id))) or 0
+def cached_evaluate(session: Session, period: Period, now: datetime | None = None) -> Evaluation:
+    """``evaluate`` reused until the settings change or, for a period not yet over at ``now``,
+    until an event is appended. Events are recorded at the instant they happen, so nothing is
+    added to a period that is over and its numbers can be kept."""
+    over = now is not None and period.end <= now
+    last_event = -1 if over else (session.scalar(select(func.max(Event.id))) or 0)
     settings = load_settings(session)
     key = (str(session.get_bind().engine.url), period, last_event, orjson.dumps(settings.as_dict()))
     found = _cache.get(key)

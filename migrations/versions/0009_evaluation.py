@@ -54,6 +54,8 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False, unique=True),
     )
+    # The evaluation selects the cases active in a period by event time.
+    op.create_index("ix_event_at", "event", ["at"])
     op.bulk_insert(weight, [{"kind": k, "term": t, "weight": w} for k, t, w in WEIGHTS])
     op.bulk_insert(grade, [{"grade": g, "min_score": m} for g, m in GRADES])
     # Snapshots are only ever inserted, like the history (migration 0004's function on PostgreSQL).
@@ -76,6 +78,7 @@ def downgrade() -> None:
     else:
         for action in ("update", "delete"):
             op.execute(f"DROP TRIGGER IF EXISTS evaluation_snapshot_no_{action}")
+    op.drop_index("ix_event_at", table_name="event")
     op.drop_table("evaluation_snapshot")
     op.drop_table("evaluation_grade")
     op.drop_table("evaluation_weight")

@@ -55,7 +55,7 @@ def _scoped(result: KindResult, scope: StatsScope) -> KindResult:
 
 
 def _result(period: Period, kind: Kind, scope: StatsScope) -> KindResult:
-    return _scoped(cached_evaluate(get_session(), period).kinds[kind], scope)
+    return _scoped(cached_evaluate(get_session(), period, now()).kinds[kind], scope)
 
 
 def _deltas(current: KindResult, other: KindResult) -> dict[str, float | None]:
@@ -144,7 +144,7 @@ def cases():
                 .where(Case.id.in_(chunk), case_visibility_filter(actor)).order_by(Case.id))
         rows.extend(case_record(r) for r in s.execute(stmt))
     label = METRIC_LABELS[what] if isinstance(what, Metric) else RATE_LABELS[what]
-    name = cached_evaluate(s, period).kinds[kind]
+    name = cached_evaluate(s, period, now()).kinds[kind]
     unit_name = next((u.name for u in name.units if u.key == key), key)
     return render_template("stats/cases.html", rows=rows, total=len(ids), limit=DRILL_LIMIT, kind=kind, key=key,
                            unit_name=unit_name, what=what, label=label, is_rate=isinstance(what, Rate),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +16,7 @@ from engine.clock import ManualClock
 from engine.demo.simulate import Simulator
 from engine.evaluation import TOTAL, Kind, Metric, Rate, cases_behind, evaluate
 from engine.evaluation.excel import workbook
-from engine.evaluation.periods import month_period
+from engine.evaluation.periods import days_period, month_period
 from engine.evaluation.snapshots import canonical, chain_hash, freeze, verify_snapshots
 from engine.model import EngineContext
 from engine.models import EvaluationSnapshot, Event
@@ -118,6 +118,16 @@ def test_month_indicators_match_raw_events(city, month):
         if u.score is not None:
             assert u.grade == next(g for g, m in (("A", 90), ("B", 75), ("C", 60), ("D", 40), ("E", 0))
                                    if u.score >= m)
+
+
+def test_only_the_candidate_cases_are_walked_and_nothing_changes(city, month):
+    period, _ = month
+    later = days_period(date(2026, 10, 20), date(2026, 10, 31), TZ)
+    with city.factory() as s:
+        narrow = evaluate(s, later)
+        everything = evaluate(s, later, narrow=False)
+    assert narrow.as_dict() == everything.as_dict()
+    assert narrow.cases == everything.cases and narrow.events < everything.events
 
 
 def test_drill_down_counts_equal_the_numbers(city, month):
