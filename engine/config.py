@@ -83,6 +83,10 @@ SETTINGS: tuple[Setting, ...] = (
             "the scheduler signs a checkpoint once this many events are not yet covered by one"),
     Setting("CHECKPOINT_EVERY_MINUTES", "CITYCASE_CHECKPOINT_EVERY_MINUTES", 60.0, float,
             "… or once the newest checkpoint is this old and new events exist"),
+    Setting("METRICS_TOKEN", "CITYCASE_METRICS_TOKEN", "", str,
+            "bearer token Prometheus sends to /metrics; empty = /metrics answers loopback clients only"),
+    Setting("LOG_FORMAT", "CITYCASE_LOG_FORMAT", "text", _one_of("text", "json"),
+            "log lines as text, or as JSON with request id, user and case number (for a log collector)"),
 )
 
 

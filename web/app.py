@@ -72,6 +72,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
+    from web import ops
+
+    ops.register(app)
+    if cfg["LOG_FORMAT"] == "json":  # text keeps Flask's and gunicorn's own log setup
+        from engine.logs import configure_logging
+
+        configure_logging(cfg["LOG_FORMAT"])
 
     _register_errors(app)
     _security_headers(app)

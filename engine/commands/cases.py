@@ -9,6 +9,7 @@ from engine.commands.results import CaseResult, RatingResult
 from engine.commands.snapshot import snapshot
 from engine.commands.steps import apply_message, apply_timers
 from engine.errors import Conflict, Forbidden, ValidationError
+from engine.metrics import Command
 from engine.model import OPEN_STATUSES, Actor, CaseStatus, EngineContext, EventKind, Role
 from engine.queries.visibility import may_supervise
 
@@ -20,7 +21,7 @@ _RATE = ("UPDATE case_record SET last_seq = :seq, last_hash = :hash, rating = :r
 
 def fire_timers(session: Session, ctx: EngineContext, case_id: int) -> CaseResult | None:
     """Fire the case's timers that are due on ``ctx.clock``; None when nothing was due."""
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.FIRE_TIMERS) as frame:
         loaded = frame.load(frame.case(case_id))
         outcome = frame.run(loaded, Outcome(EventKind.TIMER, "scheduler"), apply_timers)
         after = snapshot(loaded.workflow)
@@ -42,7 +43,7 @@ def supervise(session: Session, ctx: EngineContext, case_id: int, actor: Actor, 
         raise ValidationError("level must be remind (催办) or order (督办)", {"level": "remind | order"})
     if not isinstance(text_, str) or not text_.strip() or len(text_) > 2000:
         raise ValidationError("the order needs a text of 1–2000 characters", {"text": "required"})
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.SUPERVISE) as frame:
         case = frame.case(case_id)
         if case.status not in OPEN_STATUSES:
             raise Conflict(f"case {case.number} is {case.status}; supervision orders are for open cases")
@@ -64,7 +65,7 @@ def rate_case(session: Session, ctx: EngineContext, case_id: int, rating: int, n
     if len(note or "") > 1000:
         raise ValidationError("the comment may have at most 1000 characters", {"note": "≤ 1000"})
     note = (note or "").strip()
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.RATE_CASE) as frame:
         case = frame.case(case_id)
         if case.status != CaseStatus.CLOSED:
             raise Conflict(f"case {case.number} is {case.status}; it can be rated once closed")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.commands.frame import CommandFrame
 from engine.errors import Conflict, NotFound
+from engine.metrics import Command
 from engine.model import Actor, EngineContext, EventKind
 from engine.models import Case
 
@@ -34,7 +35,7 @@ def erase_reporter(session: Session, ctx: EngineContext, number: str, actor: Act
     case_id = session.scalar(select(Case.id).where(Case.number == number))
     if case_id is None:
         raise NotFound(f"no case {number}")
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.ERASE_REPORTER) as frame:
         case = frame.case(case_id)
         reporter, salt = session.execute(select(Case.reporter, Case.reporter_salt).where(Case.id == case_id)).one()
         if not reporter and not salt:

@@ -13,7 +13,9 @@ evicted and a locked SQLite database becomes a Conflict; the caller rolls back.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from contextvars import Token
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
@@ -46,6 +48,8 @@ from engine.fastsql import (
 )
 from engine.history import ADVANCE_HEAD, ChainHead, append_event, canonical_json
 from engine.ids import IdSequence
+from engine.logs import CASE_NUMBER
+from engine.metrics import Command, observe_command
 from engine.model import Actor, EngineContext
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
@@ -160,8 +164,11 @@ class _LazyDeadlines:
 
 
 class CommandFrame:
-    def __init__(self, session: Session, ctx: EngineContext) -> None:
+    def __init__(self, session: Session, ctx: EngineContext, command: Command) -> None:
         self.session = session
+        self.command = command  # the metrics' label (engine.metrics)
+        self._started = 0.0
+        self._case_log: Token[str | None] | None = None
         self.now: datetime = ctx.clock.now()  # the command's one clock read
         self.clock = ManualClock(self.now)  # never moved: a frozen clock
         self.ctx = replace(ctx, clock=self.clock)
@@ -172,25 +179,32 @@ class CommandFrame:
         self._scope: Any = None
 
     def __enter__(self) -> CommandFrame:
+        self._started = time.perf_counter()  # a duration for the metrics, never a business time
         self._scope = using_clock(self.clock)
         self._scope.__enter__()
         return self
 
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         self._scope.__exit__(exc_type, exc, tb)
+        if self._case_log is not None:
+            CASE_NUMBER.reset(self._case_log)
         if exc is None:
+            observe_command(self.command, None, time.perf_counter() - self._started)
             return
         for key in self._touched:  # a half-applied workflow must never be reused
             LIVE.evict(key)
         if (isinstance(exc, OperationalError) and self.writer.dialect == "sqlite"
                 and "locked" in str(exc.orig)):
-            raise Conflict(f"the case is being changed by someone else; try again ({exc.orig})") from exc
+            conflict = Conflict(f"the case is being changed by someone else; try again ({exc.orig})")
+            observe_command(self.command, conflict, time.perf_counter() - self._started)
+            raise conflict from exc
+        observe_command(self.command, exc, time.perf_counter() - self._started)
 
     # --- reading and locking ---------------------------------------------------------------
 
     def case(self, case_id: int, lock: bool = True) -> CaseRef:
         """The case; on PostgreSQL its row is locked so concurrent commands queue instead of failing late."""
-        return read_case(self.writer, case_id, lock)
+        return self._logging(read_case(self.writer, case_id, lock))
 
     def task(self, task_id: str) -> TaskRef:
         return read_task(self.writer, task_id)
@@ -204,7 +218,13 @@ class CommandFrame:
         m = joined._mapping
         task = TaskRef(m["task_id"], m["id"], m["spec_id"], m["task_name"], m["role"], m["task_department"],
                        m["task_district"], m["assignee"])
-        return task, CaseRef.of(joined)
+        return task, self._logging(CaseRef.of(joined))
+
+    def _logging(self, case: CaseRef) -> CaseRef:
+        """Log lines written while this command runs name its case (engine.logs)."""
+        if self._case_log is None:
+            self._case_log = CASE_NUMBER.set(case.number)
+        return case
 
     def deadlines(self) -> Deadlines:
         if self._deadlines is None:

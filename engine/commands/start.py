@@ -17,6 +17,7 @@ from engine.commands.steps import apply_start
 from engine.errors import ValidationError
 from engine.fastsql import INSERT_CASE, NEXT_COUNTER
 from engine.history import GENESIS
+from engine.metrics import Command
 from engine.model import Actor, CaseStatus, EngineContext, EventKind
 from engine.models import Attachment, Case, ReportReceipt
 
@@ -35,7 +36,7 @@ def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], act
         earlier = _receipt(session, actor, idempotency_key)
         if earlier is not None:
             return earlier
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.START_CASE) as frame:
         r = check_report(session, report)
         definition = definitions.latest(session)
         reporter = r.reporter or actor.username

@@ -13,13 +13,14 @@ from engine.commands.start import attach
 from engine.commands.steps import apply_complete
 from engine.errors import Conflict, Forbidden
 from engine.forms import validate as validate_form
+from engine.metrics import Command
 from engine.model import Actor, EngineContext, EventKind
 from engine.models import Department, TaskRow
 from engine.queries.visibility import check_task_permission
 
 
 def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> ClaimResult:
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.CLAIM) as frame:
         task = frame.task(task_id)
         check_task_permission(actor, task)
         case = frame.case(task.case_id)  # lock order: case first, like every other command
@@ -32,7 +33,7 @@ def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> C
 
 
 def release(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> ClaimResult:
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.RELEASE) as frame:
         task = frame.task(task_id)
         if task.assignee != actor.username:
             raise Forbidden(f"task {task.name} is not claimed by you")
@@ -53,7 +54,7 @@ def form_options(session: Session, spec_id: str) -> dict[str, list[Any]]:
 def complete_task(session: Session, ctx: EngineContext, task_id: str, actor: Actor, data: dict[str, Any],
                   expected_version: int | None = None) -> CaseResult:
     """Complete a user task with form data validated against the task's form."""
-    with CommandFrame(session, ctx) as frame:
+    with CommandFrame(session, ctx, Command.COMPLETE_TASK) as frame:
         task, case = frame.task_and_case(task_id)
         check_task_permission(actor, task)
         if expected_version is not None and expected_version != case.version:
