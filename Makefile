@@ -33,10 +33,8 @@ demo: install frontend
 	$(BIN)/citycase deploy bpmn/
 	$(BIN)/citycase demo-cases --if-empty
 	@echo ""
-	@echo "Demo accounts (password demo1234, demo data only):"
-	@echo "  supervisor1 (监督员)  acceptor1 (受理员)  shiftleader1 (值班长)  dispatcher1 (派遣员)"
-	@echo "  handler_sanitation_330191 (专业部门)  leader_sanitation_330191 (领导)  leader1 (city leader)"
-	@echo "  auditor1  designer1  admin1      — public reporting: http://127.0.0.1:5000/report/public"
+	$(BIN)/citycase seed accounts
+	@echo "  public reporting (no account): http://127.0.0.1:5000/report/public"
 	@echo ""
 	$(BIN)/citycase serve --host 127.0.0.1 --port 5000
 

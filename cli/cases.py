@@ -214,13 +214,15 @@ def demo_cases(ctx: CliContext, count: int, if_empty: bool) -> None:
     if existing and if_empty:
         emit(ctx, {"skipped": True, "cases": existing}, f"{existing} cases exist; nothing to do")
         return
-    days = 5
+    # Two months of reports ending now: the open tasks at the end are fresh, so the inbox shows
+    # green, yellow and red lights as a working center would (not only overdue leftovers).
+    days = 60
     now = SystemClock().now()
-    clock = ManualClock(now - timedelta(days=days + 2))
+    clock = ManualClock(now - timedelta(days=days))
 
     def go():
         sim = Simulator(ctx.session_factory, _ctx(ctx, clock), 7, progress=lambda m: click.echo(m, err=True))
-        return sim.run(days=days, cases_per_day=max(1, count // days))
+        return sim.run(days=days + 1, cases_per_day=max(1, count // days), until=now)
 
     out = _run(go)
     emit(ctx, {"cases": out["cases"], "outcomes": out["outcomes"]},

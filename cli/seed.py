@@ -85,3 +85,25 @@ def _seed_calendar(ctx: CliContext, session) -> int:
     days = seed_calendar(session, list(CALENDAR_YEARS), ctx.config["WORK_WINDOWS"], ctx.config["TIMEZONE"])
     _progress(f"calendar days {days} ({CALENDAR_YEARS.start}–{CALENDAR_YEARS.stop - 1})")
     return days
+
+
+@seed.command("accounts")
+@json_option
+@click.pass_obj
+def seed_accounts(ctx: CliContext) -> None:
+    """List every active account (user name, role, name), grouped by role: who to sign in as in the demo."""
+    from sqlalchemy import select
+
+    from engine.demo.seed import ROLE_NAMES
+    from engine.models import User
+
+    with ctx.session_factory() as s:
+        rows = s.execute(select(User.username, User.role, User.display_name).where(User.active.is_(True))
+                         .order_by(User.role, User.username)).all()
+    accounts = [{"username": u, "role": r, "name": n} for u, r, n in rows]
+    order = list(ROLE_NAMES)
+    lines = [f"{len(accounts)} accounts (demo password {DEMO_PASSWORD}, demo only):"]
+    for role in sorted({a["role"] for a in accounts}, key=lambda r: order.index(r) if r in order else len(order)):
+        lines.append(f"  {ROLE_NAMES.get(role, role)} ({role}):")
+        lines += [f"    {a['username']:<36} {a['name']}" for a in accounts if a["role"] == role]
+    emit(ctx, {"accounts": accounts}, "\n".join(lines))

@@ -305,7 +305,11 @@ class Simulator:
         with self.factory() as s:
             return s.scalar(select(func.min(Deadline.due_at)))
 
-    def run(self, *, cases: int | None = None, days: int | None = None, cases_per_day: int = 0) -> dict[str, Any]:
+    def run(self, *, cases: int | None = None, days: int | None = None, cases_per_day: int = 0,
+            until: datetime | None = None) -> dict[str, Any]:
+        """Simulate ``cases`` reports, or ``days`` of ``cases_per_day``; with ``until`` the days stop at
+        that instant instead of the last day's end, leaving tasks open at every stage as they stand
+        then (the demo ends at the present: green, yellow and red tasks as in a working center)."""
         start = self.clock.now()
         local_midnight = start.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
         if cases is not None:
@@ -324,7 +328,7 @@ class Simulator:
         else:
             for day in range(days or 0):
                 self._arrivals_for_day(local_midnight + timedelta(days=day), cases_per_day)
-            horizon = local_midnight + timedelta(days=days or 0)
+            horizon = until or local_midnight + timedelta(days=days or 0)
         done = 0
         stuck: datetime | None = None
         while self.queue:

@@ -47,3 +47,23 @@ def test_cli_seed_classes(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"classes": len(read_classes())}
     engine.dispose()
+
+
+def test_cli_seed_accounts_lists_every_account(tmp_path):
+    """The demo prints every account: the 西园区 supervisor and the drainage handler need no guessing."""
+    from sqlalchemy import select
+
+    from engine.models import User
+
+    url, engine = _fresh(tmp_path / "accounts.db")
+    assert _run(["--database-url", url, "seed", "demo"]).exit_code == 0
+    result = _run(["--database-url", url, "seed", "accounts"])
+    assert result.exit_code == 0, result.output
+    with session_factory(engine)() as s:
+        users = s.execute(select(User.username, User.display_name).where(User.active.is_(True))).all()
+    for username, name in users:
+        assert username in result.stdout and name in result.stdout
+    assert "监督员 (supervisor):" in result.stdout and "demo1234" in result.stdout
+    listed = json.loads(_run(["--database-url", url, "--json", "seed", "accounts"]).stdout)["accounts"]
+    assert len(listed) == len(users)
+    engine.dispose()

@@ -32,3 +32,20 @@ def test_two_simulations_in_one_process_give_the_same_city(city, other_city):
 def test_a_shared_scripted_plan_cannot_be_consumed():
     with pytest.raises(AttributeError):
         SCRIPTED[6].handle = ()  # type: ignore[misc]
+
+
+def test_days_stop_at_until_leaving_work_in_flight(city):
+    """The demo ends at the present: nothing after ``until``, and cases still open at every stage."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from engine.models import Case, TaskRow
+
+    clock = ManualClock(START)
+    until = START + timedelta(days=2, hours=5)
+    Simulator(city.factory, EngineContext(clock), seed=3).run(days=4, cases_per_day=8, until=until)
+    assert clock.now() <= until
+    with city.factory() as s:
+        assert s.scalar(select(func.max(Case.created_at))) <= until
+        assert s.scalar(select(func.count()).select_from(TaskRow)) > 0
