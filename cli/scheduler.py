@@ -36,10 +36,11 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
     """
     import logging
 
+    from engine.logs import configure_logging
     from engine.outbox import get_sender
     from engine.scheduler import did_work, run_forever, tick
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(ctx.config["LOG_FORMAT"])  # text, or JSON lines naming each case (LOG_FORMAT)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not a line per job run
     config = ctx.config
     try:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,6 +27,20 @@ def _app_factory(database_url: str):
         return create_app({"DATABASE_URL": database_url, "SCHEDULER_ENABLED": False})
 
     return load
+
+
+def _metrics_dir() -> Path | None:
+    """Workers share their /metrics counters through files (prometheus_client's multiprocess mode).
+
+    In PROMETHEUS_MULTIPROC_DIR when the operator set it, else in a fresh temporary folder that
+    is removed when the server stops (returned so that it can be).
+    """
+    from engine.metrics import enable_multiprocess
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = Path(given) if given else Path(tempfile.mkdtemp(prefix="citycase-metrics-"))
+    enable_multiprocess(folder)
+    return None if given else folder
 
 
 def _start_scheduler(config: dict[str, Any]) -> Any:
@@ -69,6 +87,7 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, threads: int, no_
     """Run the web app under gunicorn (and the scheduler once, in the master process)."""
     config = dict(ctx.config)
     holder: dict[str, Any] = {}
+    metrics_dir = _metrics_dir()
 
     def ready() -> None:
         # In the gunicorn master, after binding and before the workers fork.
@@ -85,6 +104,8 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, threads: int, no_
             engine.dispose(close=False)
 
     def stopping() -> None:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
         scheduler = holder.pop("scheduler", None)
         if scheduler is not None:
             scheduler.shutdown(wait=True)
@@ -92,6 +113,9 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, threads: int, no_
             if engine is not None:
                 engine.dispose()
 
+    from engine.logs import configure_logging
+
+    configure_logging(config["LOG_FORMAT"])
     options = {"bind": _bind(host, port), "workers": workers, "threads": threads,
                "worker_class": "gthread" if threads > 1 else "sync", "accesslog": "-" if access_log else None,
                "errorlog": "-", "proc_name": "citycase", "timeout": 60, "graceful_timeout": 20,

@@ -40,6 +40,22 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a test runner or a CLI may swap it), unless set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chosen: IO[str] | None = None
+
+    @property
+    def stream(self) -> IO[str]:  # type: ignore[override]
+        return self.__dict__.get("_chosen") or sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        self.__dict__["_chosen"] = None if value is sys.stderr else value
+
+
 def formatter(fmt: LogFormat) -> logging.Formatter:
     if fmt is LogFormat.JSON:
         return JsonFormatter(_JSON_FIELDS, rename_fields={"levelname": "level", "asctime": "time"})
@@ -51,7 +67,9 @@ def configure_logging(fmt: LogFormat | str, level: int = logging.INFO, stream: I
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "citycase", False)]:
         root.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = _Stderr()
+    if stream is not None:
+        handler.setStream(stream)
     handler.citycase = True  # type: ignore[attr-defined]
     handler.setFormatter(formatter(LogFormat(fmt)))
     handler.addFilter(ContextFilter())

@@ -9,8 +9,8 @@ itself (loopback), and nobody else — the counts describe the city's workload.
 from __future__ import annotations
 
 import hmac
-import logging
 import ipaddress
+import logging
 import re
 import uuid
 

@@ -124,3 +124,40 @@ def test_apikey_commands(sqlite_city):
 
     result = runner.invoke(cli, ["apikey", "create", "app2"], env=env)
     assert result.exit_code == 0 and "cannot be shown again" in result.output
+
+
+def test_metrics_add_up_every_workers_commands(sqlite_city, clock, tmp_path):
+    """Under gunicorn each worker is a process: /metrics must count what all of them did."""
+    from urllib.parse import urlencode
+
+    from engine.apikeys import create_key
+
+    with sqlite_city.session() as s:
+        _row, key = create_key(s, "metrics-test", clock.now())
+    shared = tmp_path / "metrics"
+    port = _free_port()
+    env = {**os.environ, "CITYCASE_DATABASE_URL": sqlite_city.url, "PROMETHEUS_MULTIPROC_DIR": str(shared)}
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "2",
+                             "--threads", "1", "--no-scheduler"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    lon, lat = sqlite_city.city["center"]
+    body = urlencode({"api_key": key, "service_code": "E0102", "lat": lat, "long": lon,
+                      "description": "metrics"}).encode()
+    try:
+        _wait_for_login(proc, port)
+        for _ in range(6):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/open311/v2/requests.json", data=body,
+                                        timeout=30) as response:
+                assert response.status in (200, 201)
+        counts = set()
+        for _ in range(6):  # whichever worker answers, it reports all six
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as response:
+                text = response.read().decode()
+            line = next(ln for ln in text.splitlines()
+                        if ln.startswith('citycase_commands_total{command="start_case",outcome="ok"}'))
+            counts.add(float(line.split()[-1]))
+        assert counts == {6.0}
+        assert 'citycase_open_tasks{light="green"}' in text
+        assert list(shared.glob("counter_*.db"))  # the workers' shared files
+    finally:
+        _stop(proc)
