@@ -48,7 +48,7 @@ class _Stderr(logging.StreamHandler):
         self._chosen: IO[str] | None = None
 
     @property
-    def stream(self) -> IO[str]:  # type: ignore[override]
+    def stream(self) -> IO[str]:
         return self.__dict__.get("_chosen") or sys.stderr
 
     @stream.setter
