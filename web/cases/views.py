@@ -147,10 +147,13 @@ def history_items(events: list[HistoryEvent], definition, auditor: bool = False)
 
 
 def map_data(case_like: Any, grid_wkt: str | None) -> dict[str, Any]:
+    from web.basemap import outlines
+
     crs = config()["TILE_CRS"]
     lon, lat = to_display(case_like.lon, case_like.lat, crs)
     return {"point": [round(lat, 7), round(lon, 7)], "ring": wkt_polygon_display(grid_wkt, crs),
-            "tiles": config()["TILE_URL"], "crs": crs, "leaflet": leaflet_installed()}
+            "tiles": config()["TILE_URL"], "crs": crs, "leaflet": leaflet_installed(),
+            "outlines": [] if config()["TILE_URL"] else outlines(get_session(), crs)}
 
 
 @bp.route("/cases/<number>")

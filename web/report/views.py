@@ -72,8 +72,10 @@ def city_map() -> dict[str, Any]:
     if bbox[0] is not None and not config()["TILE_URL"]:  # without tiles: the city's outline for orientation
         corners = ((bbox[0], bbox[1]), (bbox[2], bbox[1]), (bbox[2], bbox[3]), (bbox[0], bbox[3]), (bbox[0], bbox[1]))
         ring = [[round(y, 7), round(x, 7)] for x, y in (to_display(cx, cy, crs) for cx, cy in corners)]
+    from web.basemap import outlines
+
     return {"center": [lat, lon], "point": None, "ring": ring, "tiles": config()["TILE_URL"], "crs": crs,
-            "leaflet": leaflet_installed()}
+            "leaflet": leaflet_installed(), "outlines": [] if config()["TILE_URL"] else outlines(s, crs)}
 
 
 def _tokens(text: str) -> list[str]:

@@ -7,10 +7,25 @@
     var map = L.map(el, { attributionControl: !!cfg.tiles, zoomControl: false });
     L.control.zoom({ zoomInTitle: el.getAttribute("data-zoom-in") || "+",
                      zoomOutTitle: el.getAttribute("data-zoom-out") || "-" }).addTo(map);
+    var basemap = L.featureGroup();
     if (cfg.tiles) {
       L.tileLayer(cfg.tiles, { maxZoom: 19, subdomains: cfg.tiles.indexOf("{s}") >= 0 ? "abc" : "" }).addTo(map);
     } else {
       el.classList.add("blank");
+      // No tile server: the city's own outlines as a vector basemap (districts, streets, communities).
+      var styles = {
+        district: { color: "#445566", weight: 3, fill: false },
+        street: { color: "#7a8794", weight: 1.5, fill: false },
+        community: { color: "#a7b1bb", weight: 1, dashArray: "4 4", fill: false }
+      };
+      (cfg.outlines || []).forEach(function (shape) {
+        var line = L.polygon(shape.ring, Object.assign({ interactive: false }, styles[shape.level] || styles.community))
+          .addTo(basemap);
+        if (shape.level !== "community") {
+          line.bindTooltip(shape.name, { permanent: true, direction: "center",
+                                         className: "basemap-label basemap-" + shape.level });
+        }
+      });
     }
     var marker = null;
     function place(lat, lon) {
@@ -24,8 +39,17 @@
     if (cfg.point) {
       place(cfg.point[0], cfg.point[1]);
       if (!cfg.ring || !cfg.ring.length) map.setView(cfg.point, 17);
+    } else if (basemap.getLayers().length) {
+      map.fitBounds(basemap.getBounds(), { padding: [10, 10] });  // the whole city
     } else if (cfg.center) {
       map.setView(cfg.center, 14);
+    }
+    if (basemap.getLayers().length) {
+      basemap.addTo(map).bringToBack();  // once the map has a view
+      // Street names only when zoomed in far enough for them not to overlap.
+      var streetNames = function () { el.classList.toggle("show-streets", map.getZoom() >= 15); };
+      map.on("zoomend", streetNames);
+      streetNames();
     }
     var pick = el.getAttribute("data-pick");
     if (pick) {
