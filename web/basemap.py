@@ -19,7 +19,8 @@ _cache: TTLCache[tuple[str, str], list[dict[str, Any]]] = TTLCache(maxsize=16, t
 
 def outlines(session: Session, crs: str) -> list[dict[str, Any]]:
     """[{level, name, ring: [[lat, lon], …]}] for every region with a geometry, districts first."""
-    key = (str(session.get_bind().url), crs)
+    bind = session.get_bind()
+    key = (str(bind.engine.url), crs)
     cached = _cache.get(key)
     if cached is not None:
         return cached
