@@ -112,7 +112,7 @@ def _replay(session: Session, case: dict[str, Any], rows: list[Sequence[Any]]):
     except Exception as exc:  # noqa: BLE001 — a history that cannot run is itself the finding
         raise _ReplayProblem(Problem(ProblemKind.REPLAY_FAILED, f"replaying the history failed: "
                                      f"{type(exc).__name__}: {exc}", number, case_id)) from exc
-    state = session.connection().exec_driver_sql(
+    state: Any = session.connection().exec_driver_sql(
         f"SELECT state FROM case_record WHERE id = {int(case_id)}").scalar()
     try:
         same = canonical_state(bytes(state)) == canonical_state(replayed.state)

@@ -123,7 +123,7 @@ def check_case_numbers(session: Session) -> list[Problem]:
     issued = {name.removeprefix("case:"): value for name, value in
               session.execute(select(Counter.name, Counter.value).where(Counter.name.like("case:%")))}
     day = func.substr(Case.number, 1, 8)
-    present = dict(session.execute(select(day, func.count(Case.id)).group_by(day)).all())
+    present: dict[str, int] = {d: n for d, n in session.execute(select(day, func.count(Case.id)).group_by(day))}
     problems: list[Problem] = []
     for d, value in sorted(issued.items()):
         if not isinstance(value, int):

@@ -77,7 +77,7 @@ def replay(definition: definitions.LoadedDefinition, number: str, rows: Iterable
         raise ValueError("history does not begin with a start event")
     clock = ManualClock(_when(rows[0][AT]))
     ids = IdSequence(number)
-    service_ctx = ServiceContext(_NoDeadlines())  # type: ignore[arg-type]
+    service_ctx = ServiceContext(_NoDeadlines())
     with using_clock(clock), using_ids(ids):
         wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
     department: str | None = None
