@@ -151,12 +151,49 @@ def install_echarts(force: bool = False) -> bool:
     return True
 
 
+AXE_DIR = WEB / "static" / "vendor" / "axe-core"
+AXE_SPEC = "axe-core@4"
+
+
+def axe_installed() -> bool:
+    return (AXE_DIR / "axe.min.js").is_file()
+
+
+def install_axe(force: bool = False) -> bool:
+    """axe-core (the accessibility rules engine) into web/static/vendor/axe-core/: the browser tests
+    inject it into each page they walk and fail on any WCAG 2.1 AA violation. Pages never load it."""
+    if axe_installed() and not force:
+        return True
+    npm = shutil.which("npm")
+    if npm is None:
+        print("WARNING: npm not found; the accessibility test will be skipped", file=sys.stderr)
+        return False
+    with tempfile.TemporaryDirectory(prefix="citycase-npm-") as tmp:
+        try:
+            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp, AXE_SPEC],
+                           check=True, timeout=300, stdout=subprocess.DEVNULL)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            print(f"WARNING: npm install {AXE_SPEC} failed ({exc}); no accessibility test", file=sys.stderr)
+            return False
+        package = Path(tmp) / "node_modules" / "axe-core"
+        if not (package / "axe.min.js").is_file():
+            print(f"WARNING: {AXE_SPEC} has no axe.min.js", file=sys.stderr)
+            return False
+        AXE_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(package / "axe.min.js", AXE_DIR / "axe.min.js")
+        if (package / "LICENSE").is_file():
+            shutil.copyfile(package / "LICENSE", AXE_DIR / "LICENSE")
+    print(f"installed {AXE_SPEC} into {AXE_DIR.relative_to(WEB.parent)}")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     compile_translations()
     install_leaflet(force="--force" in args)
     install_moddle(force="--force" in args)
     install_echarts(force="--force" in args)
+    install_axe(force="--force" in args)
     return 0
 
 
