@@ -156,23 +156,18 @@ def checkpoint_export(ctx: CliContext, file: str) -> None:
     key by fingerprint but is never its own trust anchor.
     """
     from engine.audit import checkpoints
-    from engine.audit.signing import KeyFileError, local_public_key
 
-    try:
-        key = local_public_key(ctx.config)
-    except KeyFileError as exc:
-        fail(str(exc), USAGE)
     with ctx.session_factory() as s:
         saved = checkpoints.stored(s)
-    if key is None or not saved:
+    if not saved:
         fail("there are no checkpoints yet; run `citycase checkpoint create` (or the scheduler) first")
-    doc = checkpoints.export(saved, key)
+    doc = checkpoints.export(saved)
     try:
         Path(file).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         fail(f"cannot write {file}: {exc}", USAGE)
-    emit(ctx, {"file": file, "checkpoints": len(saved), "key_id": key.fingerprint},
-         f"{len(saved)} checkpoint(s) written to {file}; key fingerprint {key.fingerprint}")
+    emit(ctx, {"file": file, "checkpoints": len(saved), "key_ids": doc["key_ids"]},
+         f"{len(saved)} checkpoint(s) written to {file}; signed by key(s) {', '.join(doc['key_ids'])}")
 
 
 @checkpoint.command("public-key")

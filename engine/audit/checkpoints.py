@@ -148,8 +148,9 @@ def create(session: Session, key: SigningKey, hash_alg: str, now: datetime) -> S
                                          10_000):
         builder.add(leaf_data(event_hash))
         last_id = event_id
-    if latest is not None and last_id == latest.last_event_id:
-        return None
+    if (latest is not None and last_id == latest.last_event_id and latest.hash_alg == hash_alg
+            and latest.key_id == key.public.fingerprint):
+        return None  # nothing new (a changed algorithm or key does sign the same events anew)
     now = now.astimezone(UTC)
     body = CheckpointBody(builder.size, last_id, builder.root().hex(), now.isoformat(),
                           latest.hash if latest else GENESIS, hash_alg, key.algorithm.value, key.public.fingerprint)
@@ -199,11 +200,12 @@ def create_if_due(factory: Any, policy: CheckpointPolicy, now: datetime) -> Sign
         return create(session, policy.key, policy.hash_alg, now)
 
 
-def export(checkpoints: list[SignedCheckpoint], key: PublicKey) -> dict[str, Any]:
-    """The document an outside party keeps. It names the key by fingerprint but does not carry
-    it: whoever verifies brings the public key they were given separately."""
-    return {"format": EXPORT_FORMAT, "key_id": key.fingerprint, "signature_algorithm": key.algorithm.value,
-            "hash_algorithms": sorted({c.body.hash_alg for c in checkpoints}),
+def export(checkpoints: list[SignedCheckpoint]) -> dict[str, Any]:
+    """The document an outside party keeps. It names the signing keys by fingerprint but does not
+    carry them: whoever verifies brings the public key they were given separately."""
+    return {"format": EXPORT_FORMAT, "key_ids": sorted({str(c.body.key_id) for c in checkpoints}),
+            "signature_algorithms": sorted({str(c.body.sig_alg) for c in checkpoints}),
+            "hash_algorithms": sorted({str(c.body.hash_alg) for c in checkpoints}),
             "checkpoints": [c.as_dict() for c in checkpoints]}
 
 

@@ -110,7 +110,8 @@ def test_export_and_verify_against_with_the_right_key_only(city, three, ctx, clo
     walk(city, ctx)
     checkpoint(city, key, algs[0], clock)
     with city.session() as s:
-        doc = cps.export(cps.stored(s), key.public)
+        doc = cps.export(cps.stored(s))
+    assert doc["key_ids"] == [key.public.fingerprint]
     against = tuple(cps.parse_export(doc))
     assert verify(city, public_key=key.public, against=against).ok
     wrong = verify(city, public_key=generate(algs[1]).public, against=against).problems
@@ -215,3 +216,20 @@ def test_garbage_in_a_checkpoint_or_the_counter_is_named_not_a_crash(city, three
     tamper(city, *statements)
     kinds = sorted(p.kind for p in verify(city, public_key=key.public).problems)
     assert kinds == [ProblemKind.CHECKPOINT_INVALID, ProblemKind.UNREADABLE]
+
+
+def test_a_new_key_or_algorithm_signs_the_same_events_anew(city, three, clock, tmp_path):
+    from engine.audit import log
+
+    ed = signing_key(load_config({"INSTANCE_DIR": str(tmp_path), "AUDIT_SIGNATURE": "ed25519"}))
+    sm = signing_key(load_config({"INSTANCE_DIR": str(tmp_path), "AUDIT_SIGNATURE": "sm2"}))
+    first = checkpoint(city, ed, "sha256", clock)
+    second = checkpoint(city, sm, "sm3", clock)
+    assert second is not None and second.body.prev_hash == first.hash
+    assert second.body.tree_size == first.body.tree_size and second.body.root != first.body.root
+    assert checkpoint(city, sm, "sm3", clock) is None
+    with city.session() as s:
+        saved = cps.stored(s)
+        assert log.check_roots(s, saved) == []
+    assert [c.signature_ok(ed.public) for c in saved] == [True, False]
+    assert [c.signature_ok(sm.public) for c in saved] == [False, True]
