@@ -216,3 +216,18 @@ def test_a_report_sent_twice_makes_one_case(sqlite_city, clock):
     with sqlite_city.session() as s:
         assert len(s.scalars(select(Case).where(Case.description == "地下车库出口垃圾")).all()) == 1
     assert client.get("/report/mobile").get_data(as_text=True).count(key) == 0  # a new form, a new key
+
+
+def test_possible_duplicates_staff_see_numbers_citizens_a_count(sqlite_city, clock):
+    lon, lat = cell_in(sqlite_city, "330191")
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "supervisor1")
+    first = client.post("/report/mobile", data={"class_code": "E0102", "lat": f"{lat}", "lon": f"{lon}",
+                                                "description": "井边垃圾"})
+    number = first.headers["Location"].rsplit("/", 1)[1]
+    query = f"/report/similar?class_code=E0102&lat={lat + 0.0001}&lon={lon}"
+    staff = client.get(query).get_json()
+    assert staff["count"] == 1 and staff["cases"][0]["number"] == number
+    assert client.get(f"/report/similar?class_code=E0101&lat={lat}&lon={lon}").get_json() == {"count": 0, "cases": []}
+    public = make_app(sqlite_city, clock).test_client().get(query).get_json()
+    assert public == {"count": 1}  # a citizen learns how many, not which

@@ -6,7 +6,7 @@ import secrets
 from collections import OrderedDict
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -196,6 +196,29 @@ def public():
                 return render_template("report/public_done.html", number=result.number, follow=follow), 201
     return render_template("report/public.html", values=values, errors=errors, message=message,
                            groups=class_groups(), map=city_map()), (400 if errors or message else 200)
+
+
+@bp.route("/report/similar")
+@limiter.limit(_public_limit)
+def similar():
+    """Open cases that may be the same problem, while a report is being typed: staff get the
+    numbers, an anonymous reporter only how many (their reports stay private)."""
+    from engine.queries.similar import similar_open_cases
+
+    lon, lat = _float(request.args.get("lon")), _float(request.args.get("lat"))
+    if not (isinstance(lon, float) and isinstance(lat, float)):
+        lon = lat = None
+    elif request.args.get("coord_crs", "WGS84").upper() == "GCJ02":
+        lon, lat = from_display(lon, lat, "GCJ02")
+    actor = optional_actor()
+    found = similar_open_cases(get_session(), actor if actor and actor.role != "citizen" else None,
+                               class_code=request.args.get("class_code", ""), lon=lon, lat=lat,
+                               component_id=request.args.get("component_id") or None, at=now())
+    body: dict[str, Any] = {"count": len(found)}
+    if actor is not None and actor.role != "citizen":
+        body["cases"] = [{"number": c.number, "distance_m": c.distance_m, "address": c.address,
+                          "url": url_for("cases.case_page", number=c.number)} for c in found]
+    return jsonify(body)
 
 
 # --- follow-up ---------------------------------------------------------------------------------

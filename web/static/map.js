@@ -60,6 +60,8 @@
         var crs = document.getElementById("coord_crs");
         if (crs) crs.value = cfg.crs || "WGS84";
         place(e.latlng.lat, e.latlng.lng);
+        // The form notices (its kept draft, the duplicate hint).
+        document.getElementById(ids[0]).dispatchEvent(new Event("input", { bubbles: true }));
       });
       document.addEventListener("citycase:located", function (e) {
         place(e.detail.lat, e.detail.lon);

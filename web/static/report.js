@@ -174,3 +174,48 @@
   });
   window.addEventListener("online", send);
 })();
+
+/* citycase: possible duplicates while a report is typed (same class nearby, or the same component). */
+(function () {
+  "use strict";
+  var box = document.querySelector(".similar[data-url]");
+  if (!box || !window.fetch) return;
+  var form = box.closest("form");
+  var timer = null;
+  function value(name) { var el = form.querySelector('[name="' + name + '"]'); return el ? el.value.trim() : ""; }
+  function look() {
+    var params = new URLSearchParams({ class_code: value("class_code"), lat: value("lat"), lon: value("lon"),
+                                       coord_crs: value("coord_crs") || "WGS84", component_id: value("component_id") });
+    if (!params.get("class_code") || ((!params.get("lat") || !params.get("lon")) && !params.get("component_id"))) {
+      box.hidden = true;
+      return;
+    }
+    fetch(box.getAttribute("data-url") + "?" + params.toString(), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        box.textContent = "";
+        if (!body || !body.count) { box.hidden = true; return; }
+        if (body.cases) {
+          box.appendChild(document.createTextNode(box.getAttribute("data-msg-staff") + ": "));
+          body.cases.forEach(function (c, i) {
+            var a = document.createElement("a");
+            a.href = c.url;
+            a.textContent = c.number;
+            if (i) box.appendChild(document.createTextNode("、"));
+            box.appendChild(a);
+            box.appendChild(document.createTextNode(" (" + box.getAttribute("data-msg-metres")
+              .replace("{m}", String(Math.round(c.distance_m))) + ")"));
+          });
+        } else {
+          box.textContent = box.getAttribute("data-msg-public").replace("{n}", String(body.count));
+        }
+        box.hidden = false;
+      })
+      .catch(function () { box.hidden = true; });
+  }
+  function soon() { window.clearTimeout(timer); timer = window.setTimeout(look, 400); }
+  form.addEventListener("change", soon);
+  form.addEventListener("input", soon);
+  document.addEventListener("citycase:located", soon);
+  look();
+})();
