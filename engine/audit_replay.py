@@ -1,0 +1,258 @@
+"""Step-by-step replay of one case for auditors: what the diagram showed after each event.
+
+The same machinery as ``engine.audit.replay_state`` (replay clock at each recorded instant,
+deterministic ids, recorded service results fed back, ``step_workflow``), but it stops after
+every recorded event and notes which BPMN elements were completed, active or waiting, the
+case data, and the open user tasks with their deadlines. Events that do not change workflow
+state (claim, release, rating…) repeat the previous picture with their own who/when/hash.
+A replay that cannot go on (damaged history) keeps the steps up to there and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine import definitions
+from engine.audit import _NoDeadlines
+from engine.clock import ManualClock, using_clock
+from engine.ids import IdSequence, using_ids
+from engine.models import Case, Event
+from engine.runtime import STATE_KINDS, _complete, _message, _start, step_workflow
+from engine.servicelog import ServiceLog
+from engine.services import SCRIPT_ENGINE
+from handlers.context import ServiceContext
+
+
+class ElementState(StrEnum):
+    COMPLETED = "completed"
+    ACTIVE = "active"  # an open (READY) user task
+    WAITING = "waiting"  # timers and message events that wait, (event) subprocesses that run
+
+
+class ChangeKind(StrEnum):
+    ADDED = "added"
+    CHANGED = "changed"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class DataChange:
+    key: str
+    kind: ChangeKind
+    before: Any = None
+    after: Any = None
+
+
+@dataclass(frozen=True)
+class OpenTask:
+    """A READY user task at a step, with the deadline its boundary timers carried then."""
+
+    spec_id: str
+    name: str
+    role: str
+    warn_at: datetime | None
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ReplayStep:
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    task_spec: str | None
+    task_name: str | None
+    role: str | None  # the lane's role of the completed task
+    form: dict[str, Any]  # what the person submitted (complete events)
+    details: dict[str, Any]  # the rest of the event's data (message payload, fired timers, rating…)
+    hash: str
+    prev_hash: str
+    elements: dict[str, ElementState]  # bpmn id -> state after this event
+    data: dict[str, Any]  # case data after this event
+    changes: list[DataChange]  # against the step before
+    open_tasks: list[OpenTask]
+    timers: list[tuple[str, datetime]] = field(default_factory=list)  # waiting timers: (bpmn id, due)
+
+
+@dataclass(frozen=True)
+class Replay:
+    number: str
+    definition_id: int
+    steps: list[ReplayStep]
+    error: str | None = None  # why the replay stopped before the last event, if it did
+
+
+@dataclass
+class _Picture:
+    elements: dict[str, ElementState]
+    data: dict[str, Any]
+    open_tasks: list[OpenTask]
+    timers: list[tuple[str, datetime]]
+
+
+def _all_tasks(wf: BpmnWorkflow) -> list[Any]:
+    tasks = list(wf.tasks.values())
+    for sub in wf.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    return tasks
+
+
+def _timer_due(task: Any) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(value, dict):  # cycle timers keep {"next": …}
+        value = value.get("next")
+    return TimerEventDefinition.get_datetime(value) if value else None
+
+
+_RANK = {ElementState.COMPLETED: 0, ElementState.WAITING: 1, ElementState.ACTIVE: 2}
+
+
+def _picture(wf: BpmnWorkflow, definition: definitions.LoadedDefinition) -> _Picture:
+    """Element states, current data, open tasks and waiting timers of a workflow, in one pass."""
+    elements: dict[str, ElementState] = {}
+    ready: list[Any] = []
+    timers: dict[str, datetime] = {}
+    freshest = None
+    for task in _all_tasks(wf):
+        spec, state = task.task_spec, task.state
+        bpmn_id = getattr(spec, "bpmn_id", None)
+        found: ElementState | None = None
+        if state == TaskState.COMPLETED:
+            found = ElementState.COMPLETED
+        elif state == TaskState.READY and bpmn_id:
+            found = ElementState.ACTIVE
+            if isinstance(spec, UserTask):
+                ready.append(task)
+        elif state == TaskState.STARTED and bpmn_id:
+            found = ElementState.WAITING  # a (event) subprocess: what happens is marked inside it
+        elif state == TaskState.WAITING and getattr(spec, "event_definition", None) is not None:
+            found = ElementState.WAITING
+            if isinstance(spec.event_definition, TimerEventDefinition) and bpmn_id:
+                due = _timer_due(task)
+                if due is not None:
+                    timers[bpmn_id] = due
+        if state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+            if freshest is None or task.last_state_change > freshest.last_state_change:
+                freshest = task
+        if bpmn_id and found is not None and _RANK[found] >= _RANK.get(elements.get(bpmn_id, found), 0):
+            elements[bpmn_id] = found
+    # The case's data as the command frame sees it: the latest open user task's, else the
+    # freshest live task's, else the last task's.
+    if ready:
+        data = max(ready, key=lambda t: t.last_state_change).data
+    else:
+        data = freshest.data if freshest is not None else (wf.last_task.data if wf.last_task else {})
+    open_tasks = []
+    for task in sorted(ready, key=lambda t: t.task_spec.bpmn_id):
+        spec_id = task.task_spec.bpmn_id
+        info = definition.user_tasks.get(spec_id)
+        open_tasks.append(OpenTask(spec_id, info.name if info else spec_id, info.role if info else "",
+                                   timers.get(f"{spec_id}_warning"), timers.get(f"{spec_id}_overdue")))
+    return _Picture(elements, _plain(data), open_tasks, sorted(timers.items()))
+
+
+def _plain(data: Any) -> dict[str, Any]:
+    """A JSON-safe deep copy (the workflow keeps mutating its own dicts)."""
+    return orjson.loads(orjson.dumps(dict(data), default=str))
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[DataChange]:
+    """Added, changed and removed top-level keys, in key order."""
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        if key not in before:
+            changes.append(DataChange(key, ChangeKind.ADDED, None, after[key]))
+        elif key not in after:
+            changes.append(DataChange(key, ChangeKind.REMOVED, before[key], None))
+        elif before[key] != after[key]:
+            changes.append(DataChange(key, ChangeKind.CHANGED, before[key], after[key]))
+    return changes
+
+
+def _apply(ev: Any, data: dict[str, Any]):
+    """The workflow change a recorded state event stands for (as ``engine.audit.replay_state``)."""
+    if ev.kind == "start":
+        return lambda w: _start(w, data["initial"])
+    if ev.kind == "complete":
+        return lambda w: _complete(w, ev.task_id, data["form"])
+    if ev.kind == "timer":
+        return lambda w: w.refresh_timers()
+    return lambda w: _message(w, data["message"], data["payload"])
+
+
+def _events(session: Session, case_id: int) -> list[Any]:
+    return list(session.execute(
+        select(Event.seq, Event.at, Event.actor, Event.kind, Event.task_id, Event.task_spec, Event.data,
+               Event.prev_hash, Event.hash).where(Event.case_id == case_id).order_by(Event.seq)).all())
+
+
+def _pictures(definition: definitions.LoadedDefinition, number: str,
+              events: list[Any]) -> Iterator[tuple[Any, dict[str, Any], _Picture]]:
+    """(event, its parsed data, the picture after it) for each event, replaying state events."""
+    clock = ManualClock(events[0].at)
+    ids = IdSequence(number)
+    service_ctx = ServiceContext(_NoDeadlines())  # type: ignore[arg-type]
+    with using_clock(clock), using_ids(ids):
+        wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    picture = _Picture({}, {}, [], [])
+    for ev in events:
+        data = orjson.loads(ev.data)
+        if ev.kind in STATE_KINDS:
+            clock.set(ev.at)
+            step_workflow(wf, clock, ids, ServiceLog(data.get("services", [])), service_ctx, _apply(ev, data))
+            picture = _picture(wf, definition)
+        yield ev, data, picture
+
+
+def _step(ev: Any, data: dict[str, Any], picture: _Picture, before: dict[str, Any],
+          definition: definitions.LoadedDefinition) -> ReplayStep:
+    info = definition.user_tasks.get(ev.task_spec or "")
+    details = {k: v for k, v in data.items() if k not in ("form", "services", "outbox")}
+    return ReplayStep(
+        seq=ev.seq, at=ev.at, actor=ev.actor, kind=ev.kind, task_spec=ev.task_spec,
+        task_name=info.name if info else ev.task_spec, role=info.role if info else None,
+        form=data.get("form") or {}, details=details, hash=ev.hash, prev_hash=ev.prev_hash,
+        elements=picture.elements, data=picture.data, changes=diff(before, picture.data),
+        open_tasks=picture.open_tasks, timers=picture.timers)
+
+
+def replay_steps(session: Session, case: Case) -> Replay:
+    """Every recorded event of ``case`` with the picture after it, on the case's own definition."""
+    definition = definitions.load(session, case.definition_id)
+    steps: list[ReplayStep] = []
+    try:
+        events = _events(session, case.id)
+        if not events or events[0].kind != "start":
+            return Replay(case.number, case.definition_id, [], "history does not begin with a start event")
+        before: dict[str, Any] = {}
+        for ev, data, picture in _pictures(definition, case.number, events):
+            steps.append(_step(ev, data, picture, before, definition))
+            before = picture.data
+    except Exception as exc:  # a damaged history is a finding for the auditor, not a crash
+        return Replay(case.number, case.definition_id, steps, f"replay stopped after {len(steps)} steps: {exc}")
+    return Replay(case.number, case.definition_id, steps)
+
+
+def definition_xml(definition: definitions.LoadedDefinition) -> str:
+    """The BPMN source of a deployed version (the file that holds its executable process)."""
+    bpmn = {name: text for name, text in definition.files.items() if name.endswith(".bpmn")}
+    for name in sorted(bpmn):
+        if f'id="{definition.process_id}"' in bpmn[name]:
+            return bpmn[name]
+    return next(iter(bpmn.values()), "")
+
+
+__all__ = ["ElementState", "ChangeKind", "DataChange", "OpenTask", "ReplayStep", "Replay", "replay_steps",
+           "definition_xml", "diff"]
