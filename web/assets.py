@@ -189,8 +189,9 @@ def install_axe(force: bool = False) -> bool:
 
 BPMN_JS_DIR = VENDOR / "bpmn-js"
 BPMN_JS_SPEC = "bpmn-js@17"
-# The viewer bundle (no modeling) and its two stylesheets: the audit replay page draws with it.
-BPMN_JS_FILES = {"dist/bpmn-viewer.production.min.js": "bpmn-viewer.production.min.js",
+# The navigated viewer bundle (viewing with pan and zoom, no modeling) and its two stylesheets: the
+# audit replay page draws with it.
+BPMN_JS_FILES = {"dist/bpmn-navigated-viewer.production.min.js": "bpmn-navigated-viewer.production.min.js",
                  "dist/assets/diagram-js.css": "diagram-js.css", "dist/assets/bpmn-js.css": "bpmn-js.css",
                  "LICENSE": "LICENSE"}
 

@@ -232,3 +232,12 @@ def test_the_database_refuses_to_change_the_access_log(app, city, walked):
             with city.session() as s:
                 s.execute(text(sql))
     assert len(_log_rows(city)) == 1
+
+
+def test_case_page_links_the_replay_for_auditors_and_leaders(app, city, walked):
+    number = _number(city, walked.case_id)
+    client = app.test_client()
+    for username, shown in (("auditor1", True), ("leader_municipal", True), ("dispatcher1", False)):
+        login(client, username)
+        page = client.get(f"/cases/{number}").get_data(as_text=True)
+        assert (f'href="/audit/cases/{number}"' in page) is shown, username

@@ -69,6 +69,18 @@ class StepView:
     deadlines: list[DeadlineView]
 
 
+# Actors that are not user accounts: the anonymous reporter and the timer scheduler.
+_PSEUDO_ACTORS = {"citizen": "citizen", "reporter": "citizen", "scheduler": "system", "system": "system"}
+
+
+def _who(actor: str, names: dict[str, str]) -> str:
+    if actor in names:
+        return names[actor]
+    if actor in _PSEUDO_ACTORS:
+        return role_label(_PSEUDO_ACTORS[actor])
+    return actor
+
+
 def _title(step: ReplayStep, kind_name: str) -> str:
     if step.task_spec:
         return task_name(step.task_spec, step.task_name)
@@ -88,7 +100,7 @@ def step_views(replay: Replay, history: list[dict[str, Any]], names: dict[str, s
         if step.kind == "timer":
             role = "system"
         views.append(StepView(
-            index=index, step=step, title=_title(step, kind_name(step.kind)), who=names.get(step.actor, step.actor),
+            index=index, step=step, title=_title(step, kind_name(step.kind)), who=_who(step.actor, names),
             role=role_label(role), summary=item.get("summary", []),
             changes=[ChangeView(c.key, str(c.kind), change_labels[c.kind], value_text(c.before), value_text(c.after))
                      for c in step.changes],
