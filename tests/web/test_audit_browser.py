@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.audit_walks import STEPS, walk_return_and_rework
+from tests.engine.audit.walks import STEPS, walk_return_and_rework
 from tests.web.test_browser import ARGS, CHROMIUM, _require_browser, live_server  # noqa: F401
 from tests.web.webkit import PASSWORD
 

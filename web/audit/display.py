@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from flask_babel import gettext as _
 
-from engine.audit_replay import ChangeKind, Replay, ReplayStep
+from engine.audit.steps import ChangeKind, Replay, ReplayStep
 from web.cases.display import light, task_name
 
 

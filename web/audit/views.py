@@ -1,4 +1,4 @@
-"""Audit pages. Every view here is written to the access log (engine.access_log) in the request's
+"""Audit pages. Every view here is written to the access log (engine.audit.access_log) in the request's
 transaction, so a view is logged exactly when its request commits.
 
 Who may use them: auditors everything; leaders the replay of the cases they may see (a department
@@ -14,10 +14,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from engine import access_log, definitions
-from engine.access_log import AccessAction, Accessor
-from engine.audit import verify_case
-from engine.audit_replay import definition_xml, replay_steps
+from engine import definitions
+from engine.audit import access_log, verify_cases
+from engine.audit.access_log import AccessAction, Accessor
+from engine.audit.steps import definition_xml, replay_steps
 from engine.models import Case, DefinitionVersion, User
 from web.assets import bpmn_js_installed
 from web.audit import bp
@@ -99,8 +99,11 @@ def case_replay(number: str):
 @role_required(*REPLAY_ROLES)
 def verify(number: str):
     case = _case_for_replay(number)
-    problems = verify_case(get_session(), case)
-    _log(AccessAction.VERIFY, case.number, {"ok": not problems, "problems": [p.reason for p in problems]})
+    report = verify_cases(get_session(), [case.number])  # what `citycase verify --case` runs
+    problems = report.problems
+    _log(AccessAction.VERIFY, case.number, {"ok": report.ok, "problems": [str(p) for p in problems]})
+    for note in report.notes:
+        flash(_("Note on case %(number)s: %(note)s", number=case.number, note=note.reason), "info")
     if problems:
         for problem in problems:
             flash(_("Verification failed for case %(number)s: %(reason)s", number=case.number,

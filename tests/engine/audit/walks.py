@@ -1,12 +1,11 @@
-"""Cases walked for the audit tests: a return and a rework, with a claim after the warning, and tampering."""
+"""A case walked for the replay tests: a return and a rework, with a claim after the handling warning."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text
-
-from engine.runtime import EngineContext, claim
+from engine.commands import claim
+from engine.model import EngineContext
 from tests.factories import CaseDriver, handler_of, task_of
 
 FIRST_DEPT = "sanitation@330191"  # dispatch.dmn's answer for E0102 in district 330191
@@ -37,20 +36,3 @@ def walk_return_and_rework(db, clock) -> CaseDriver:
     d.do("check", {"verdict": "passed"})
     d.do("close", {"note": "结案"})
     return d
-
-
-def tamper(db, sql: str, params: dict | None = None, table: str = "event") -> None:
-    """Run an UPDATE/DELETE the way an attacker with database access would: triggers out of the way."""
-    with db.session() as s:
-        if db.backend == "postgres":
-            s.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-            s.execute(text(sql), params or {})
-            s.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
-        else:
-            triggers = s.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :t"),
-                                 {"t": table}).all()
-            for name, _ in triggers:
-                s.execute(text(f'DROP TRIGGER "{name}"'))
-            s.execute(text(sql), params or {})
-            for _, create in triggers:
-                s.execute(text(create))

@@ -1,9 +1,9 @@
 """Step-by-step replay of one case for auditors: what the diagram showed after each event.
 
-The same machinery as ``engine.audit.replay_state`` (replay clock at each recorded instant,
+The same machinery as ``engine.audit.replay`` (replay clock at each recorded instant,
 deterministic ids, recorded service results fed back, ``step_workflow``), but it stops after
 every recorded event and notes which BPMN elements were completed, active or waiting, the
-case data, and the open user tasks with their deadlines. Events that do not change workflow
+case data and the open user tasks with their deadlines (from the commands' own ``snapshot``). Events that do not change workflow
 state (claim, release, rating…) repeat the previous picture with their own who/when/hash.
 A replay that cannot go on (damaged history) keeps the steps up to there and says why.
 """
@@ -17,19 +17,20 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import definitions
-from engine.audit import _NoDeadlines
+from engine.audit.replay import _NoDeadlines
+from engine.audit.replay import _step as _workflow_change
 from engine.clock import ManualClock, using_clock
+from engine.commands.snapshot import snapshot
+from engine.commands.steps import step_workflow
 from engine.ids import IdSequence, using_ids
+from engine.model import STATE_KINDS
 from engine.models import Case, Event
-from engine.runtime import STATE_KINDS, _complete, _message, _start, step_workflow
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
 from handlers.context import ServiceContext
@@ -102,65 +103,43 @@ class _Picture:
     timers: list[tuple[str, datetime]]
 
 
-def _all_tasks(wf: BpmnWorkflow) -> list[Any]:
-    tasks = list(wf.tasks.values())
-    for sub in wf.subprocesses.values():
-        tasks.extend(sub.tasks.values())
-    return tasks
-
-
-def _timer_due(task: Any) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if isinstance(value, dict):  # cycle timers keep {"next": …}
-        value = value.get("next")
-    return TimerEventDefinition.get_datetime(value) if value else None
-
-
 _RANK = {ElementState.COMPLETED: 0, ElementState.WAITING: 1, ElementState.ACTIVE: 2}
 
 
+def _element_state(task: Any) -> ElementState | None:
+    state, spec = task.state, task.task_spec
+    if state == TaskState.COMPLETED:
+        return ElementState.COMPLETED
+    if state == TaskState.READY:
+        return ElementState.ACTIVE
+    if state == TaskState.STARTED:
+        return ElementState.WAITING  # a (event) subprocess: what happens is marked inside it
+    if state == TaskState.WAITING and getattr(spec, "event_definition", None) is not None:
+        return ElementState.WAITING
+    return None
+
+
 def _picture(wf: BpmnWorkflow, definition: definitions.LoadedDefinition) -> _Picture:
-    """Element states, current data, open tasks and waiting timers of a workflow, in one pass."""
+    """Element states, current data, open tasks and waiting timers of a workflow."""
     elements: dict[str, ElementState] = {}
-    ready: list[Any] = []
-    timers: dict[str, datetime] = {}
-    freshest = None
-    for task in _all_tasks(wf):
-        spec, state = task.task_spec, task.state
-        bpmn_id = getattr(spec, "bpmn_id", None)
-        found: ElementState | None = None
-        if state == TaskState.COMPLETED:
-            found = ElementState.COMPLETED
-        elif state == TaskState.READY and bpmn_id:
-            found = ElementState.ACTIVE
-            if isinstance(spec, UserTask):
-                ready.append(task)
-        elif state == TaskState.STARTED and bpmn_id:
-            found = ElementState.WAITING  # a (event) subprocess: what happens is marked inside it
-        elif state == TaskState.WAITING and getattr(spec, "event_definition", None) is not None:
-            found = ElementState.WAITING
-            if isinstance(spec.event_definition, TimerEventDefinition) and bpmn_id:
-                due = _timer_due(task)
-                if due is not None:
-                    timers[bpmn_id] = due
-        if state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED):
-            if freshest is None or task.last_state_change > freshest.last_state_change:
-                freshest = task
-        if bpmn_id and found is not None and _RANK[found] >= _RANK.get(elements.get(bpmn_id, found), 0):
+    tasks = list(wf.tasks.values())
+    for sub in wf.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    for task in tasks:
+        bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+        found = _element_state(task) if bpmn_id else None
+        # a task that ran before and is open again (rework) shows as open
+        if found is not None and _RANK[found] >= _RANK[elements.get(bpmn_id, found)]:
             elements[bpmn_id] = found
-    # The case's data as the command frame sees it: the latest open user task's, else the
-    # freshest live task's, else the last task's.
-    if ready:
-        data = max(ready, key=lambda t: t.last_state_change).data
-    else:
-        data = freshest.data if freshest is not None else (wf.last_task.data if wf.last_task else {})
+    snap = snapshot(wf)  # the commands' own view: open user tasks, timers, the case's data
+    timers = {name: due for name, due in snap.timers.values()}
     open_tasks = []
-    for task in sorted(ready, key=lambda t: t.task_spec.bpmn_id):
+    for task in sorted(snap.ready.values(), key=lambda t: t.task_spec.bpmn_id):
         spec_id = task.task_spec.bpmn_id
         info = definition.user_tasks.get(spec_id)
         open_tasks.append(OpenTask(spec_id, info.name if info else spec_id, info.role if info else "",
                                    timers.get(f"{spec_id}_warning"), timers.get(f"{spec_id}_overdue")))
-    return _Picture(elements, _plain(data), open_tasks, sorted(timers.items()))
+    return _Picture(elements, _plain(snap.data), open_tasks, sorted(timers.items()))
 
 
 def _plain(data: Any) -> dict[str, Any]:
@@ -179,17 +158,6 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[DataChange]:
         elif before[key] != after[key]:
             changes.append(DataChange(key, ChangeKind.CHANGED, before[key], after[key]))
     return changes
-
-
-def _apply(ev: Any, data: dict[str, Any]):
-    """The workflow change a recorded state event stands for (as ``engine.audit.replay_state``)."""
-    if ev.kind == "start":
-        return lambda w: _start(w, data["initial"])
-    if ev.kind == "complete":
-        return lambda w: _complete(w, ev.task_id, data["form"])
-    if ev.kind == "timer":
-        return lambda w: w.refresh_timers()
-    return lambda w: _message(w, data["message"], data["payload"])
 
 
 def _events(session: Session, case_id: int) -> list[Any]:
@@ -211,12 +179,13 @@ def _pictures(definition: definitions.LoadedDefinition, number: str,
         data = orjson.loads(ev.data)
         if ev.kind in STATE_KINDS:
             clock.set(ev.at)
-            step_workflow(wf, clock, ids, ServiceLog(data.get("services", [])), service_ctx, _apply(ev, data))
+            apply = _workflow_change(ev.kind, data, ev.task_id)
+            step_workflow(wf, clock, ids, ServiceLog(data.get("services", [])), service_ctx, apply)
             picture = _picture(wf, definition)
         yield ev, data, picture
 
 
-def _step(ev: Any, data: dict[str, Any], picture: _Picture, before: dict[str, Any],
+def _replay_step(ev: Any, data: dict[str, Any], picture: _Picture, before: dict[str, Any],
           definition: definitions.LoadedDefinition) -> ReplayStep:
     info = definition.user_tasks.get(ev.task_spec or "")
     details = {k: v for k, v in data.items() if k not in ("form", "services", "outbox")}
@@ -238,7 +207,7 @@ def replay_steps(session: Session, case: Case) -> Replay:
             return Replay(case.number, case.definition_id, [], "history does not begin with a start event")
         before: dict[str, Any] = {}
         for ev, data, picture in _pictures(definition, case.number, events):
-            steps.append(_step(ev, data, picture, before, definition))
+            steps.append(_replay_step(ev, data, picture, before, definition))
             before = picture.data
     except Exception as exc:  # a damaged history is a finding for the auditor, not a crash
         return Replay(case.number, case.definition_id, steps, f"replay stopped after {len(steps)} steps: {exc}")

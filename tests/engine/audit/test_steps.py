@@ -1,4 +1,4 @@
-"""Step-by-step replay (engine.audit_replay): what the diagram shows after each recorded event."""
+"""Step-by-step replay (engine.audit.steps): what the diagram shows after each recorded event."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from engine.audit_replay import ChangeKind, ElementState, definition_xml, diff, replay_steps
+from engine.audit.steps import ChangeKind, ElementState, definition_xml, diff, replay_steps
 from engine.models import Case, Event
-from tests.audit_walks import STEPS, tamper, walk_return_and_rework
+from tests.engine.audit.tamper import tamper
+from tests.engine.audit.walks import STEPS, walk_return_and_rework
 
 
 def _active(step) -> set[str]:
@@ -83,7 +84,7 @@ def test_definition_xml_is_the_version_the_case_ran_on(city, clock):
 
 def test_a_damaged_history_keeps_the_steps_before_the_damage(city, clock):
     d = walk_return_and_rework(city, clock)
-    tamper(city, "UPDATE event SET data = 'not json' WHERE case_id = :c AND seq = 5", {"c": d.case_id})
+    tamper(city, "UPDATE event SET data = 'not json' WHERE case_id = :c AND seq = 5", c=d.case_id)
     with city.session() as s:
         replay = replay_steps(s, s.get(Case, d.case_id))
     assert [st.seq for st in replay.steps] == [1, 2, 3, 4]
@@ -98,7 +99,8 @@ def test_diff_names_added_changed_and_removed_keys():
 
 def test_replay_of_a_case_with_a_timer_and_an_order(city, clock):
     """Timer and message events are replayed too: the escalation opens on the diagram."""
-    from engine.runtime import EngineContext, fire_timers, supervise
+    from engine.commands import fire_timers, supervise
+    from engine.model import EngineContext
     from tests.factories import Actor, CaseDriver
 
     d = CaseDriver(city, EngineContext(clock))
