@@ -243,3 +243,41 @@ def test_case_page_links_the_replay_for_auditors_and_leaders(app, city, walked):
         login(client, username)
         page = client.get(f"/cases/{number}").get_data(as_text=True)
         assert (f'href="/audit/cases/{number}"' in page) is shown, username
+
+
+def test_replay_and_verify_of_a_case_walked_on_the_real_clock(city):
+    """The system clock moves during every command: replay and the verify button still agree."""
+    from engine.clock import SystemClock
+    from tests.web.webkit import make_app
+
+    clock = SystemClock()
+    app = make_app(city, clock)
+    try:
+        walked = walk_return_and_rework(city, _Moving(clock))
+        number = _number(city, walked.case_id)
+        client = app.test_client()
+        login(client, "auditor1")
+        body = client.get(f"/audit/cases/{number}").get_data(as_text=True)
+        assert 'class="flash error replay-error"' not in body
+        assert [s["active"] for s in _payload(body)["steps"]][STEPS["return"] - 1] == ["approve_return"]
+        page = client.post(f"/audit/cases/{number}/verify", follow_redirects=True).get_data(as_text=True)
+        assert 'class="flash success"' in page and 'class="flash error"' not in page
+        rows = _log_rows(city, "auditor1")
+        assert [r.action for r in rows] == ["view_case", "verify", "view_case"]
+        assert rows[0].at <= rows[1].at <= rows[2].at <= clock.now()
+    finally:
+        app.extensions["citycase"].engine.dispose()
+
+
+class _Moving:
+    """The real clock, with ``advance`` as a no-op: the walk's wait past the warning cannot be
+    simulated on it, so that step happens at once (the replay must still match)."""
+
+    def __init__(self, clock) -> None:
+        self._clock = clock
+
+    def now(self):
+        return self._clock.now()
+
+    def advance(self, _delta):
+        return self._clock.now()
