@@ -19,13 +19,14 @@ from engine.audit import access_log, verify_cases
 from engine.audit.access_log import AccessAction, Accessor
 from engine.audit.steps import definition_xml, replay_steps
 from engine.models import Case, DefinitionVersion, User
+from engine.queries.visibility import may_see_case
 from web.assets import bpmn_js_installed
 from web.audit import bp
 from web.audit.display import action_label, markers, role_label, step_views
 from web.cases.display import KIND_NAMES, named
 from web.cases.views import history_items
 from web.extensions import get_session
-from web.security import current_actor, may_see_case, now, role_required
+from web.security import current_actor, now, role_required
 
 REPLAY_ROLES = ("auditor", "leader")
 LOG_ROLES = ("auditor", "admin")
