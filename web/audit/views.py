@@ -122,10 +122,12 @@ def access():
     s = get_session()
     actor = current_actor()
     before = request.args.get("before", "")
-    rows = access_log.entries(s, username=None if actor.role == "admin" else actor.username,
-                              before_seq=int(before) if before.isdigit() else None)
+    # Admins read everyone's entries (or one user's); an auditor only their own.
+    user = (request.args.get("user", "").strip() or None) if actor.role == "admin" else actor.username
+    rows = access_log.entries(s, username=user, before_seq=int(before) if before.isdigit() else None)
     broken = access_log.check_chain(s)
-    _log(AccessAction.VIEW_LOG, "", {"before": before} if before.isdigit() else {})
+    filters = {k: v for k, v in (("before", before), ("user", request.args.get("user", "").strip())) if v}
+    _log(AccessAction.VIEW_LOG, "", filters)
     return render_template("audit/access.html", rows=rows, broken=broken, all_users=actor.role == "admin",
-                           action_label=action_label, role_label=role_label,
+                           user=user or "", action_label=action_label, role_label=role_label,
                            older=rows[-1].seq if len(rows) == 100 else None)
