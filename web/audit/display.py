@@ -10,7 +10,8 @@ import orjson
 from flask_babel import gettext as _
 
 from engine.audit.steps import ChangeKind, Replay, ReplayStep
-from web.cases.display import light, task_name
+from engine.queries.lights import light
+from web.cases.display import task_name
 
 
 def role_label(role: str | None) -> str:
@@ -105,7 +106,7 @@ def step_views(replay: Replay, history: list[dict[str, Any]], names: dict[str, s
             changes=[ChangeView(c.key, str(c.kind), change_labels[c.kind], value_text(c.before), value_text(c.after))
                      for c in step.changes],
             deadlines=[DeadlineView(task_name(t.spec_id, t.name), role_label(t.role), t.warn_at, t.due_at,
-                                    light(t.warn_at, t.due_at, step.at)) for t in step.open_tasks]))
+                                    str(light(t.warn_at, t.due_at, step.at))) for t in step.open_tasks]))
     return views
 
 

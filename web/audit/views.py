@@ -19,6 +19,7 @@ from engine.audit import access_log, verify_cases
 from engine.audit.access_log import AccessAction, Accessor
 from engine.audit.steps import definition_xml, replay_steps
 from engine.models import Case, DefinitionVersion, User
+from engine.queries import case_history
 from engine.queries.visibility import may_see_case
 from web.assets import bpmn_js_installed
 from web.audit import bp
@@ -86,7 +87,7 @@ def case_replay(number: str):
     replay = replay_steps(s, case)
     users = {u.username: u for u in s.execute(select(User.username, User.display_name, User.role)
                                               .where(User.username.in_({st.actor for st in replay.steps})))}
-    views = step_views(replay, history_items(case, definition), {k: u.display_name for k, u in users.items()},
+    views = step_views(replay, history_items(case_history(s, current_actor(), case), definition), {k: u.display_name for k, u in users.items()},
                        {k: u.role for k, u in users.items()}, lambda kind: named(KIND_NAMES, kind))
     current = _step_param(len(views))
     version = s.get(DefinitionVersion, case.definition_id)
