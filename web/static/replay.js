@@ -64,7 +64,7 @@
     viewer.importXML(payload.xml).then(function () {
       canvas = viewer.get("canvas");
       registry = viewer.get("elementRegistry");
-      canvas.zoom("fit-viewport");
+      canvas.zoom("fit-viewport", "auto");  // centred
       mark(Number(slider.value) - 1);
       container.setAttribute("data-ready", "1");
     }).catch(function (err) {
