@@ -3,9 +3,10 @@
 The same machinery as ``engine.audit.replay`` (replay clock at each recorded instant,
 deterministic ids, recorded service results fed back, ``step_workflow``), but it stops after
 every recorded event and notes which BPMN elements were completed, active or waiting, the
-case data and the open user tasks with their deadlines (from the commands' own ``snapshot``). Events that do not change workflow
-state (claim, release, rating…) repeat the previous picture with their own who/when/hash.
-A replay that cannot go on (damaged history) keeps the steps up to there and says why.
+case data and the open user tasks with their deadlines (read with the commands' own
+``snapshot``). Events that do not change workflow state (claim, release, rating…) repeat the
+previous picture with their own who/when/hash. A replay that cannot go on (a damaged history)
+keeps the steps up to there and says why.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from engine.clock import ManualClock, using_clock
 from engine.commands.snapshot import snapshot
 from engine.commands.steps import step_workflow
 from engine.ids import IdSequence, using_ids
-from engine.model import STATE_KINDS
+from engine.model import STATE_KINDS, EventKind
 from engine.models import Case, Event
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
@@ -203,7 +204,7 @@ def replay_steps(session: Session, case: Case) -> Replay:
     steps: list[ReplayStep] = []
     try:
         events = _events(session, case.id)
-        if not events or events[0].kind != "start":
+        if not events or events[0].kind != EventKind.START:
             return Replay(case.number, case.definition_id, [], "history does not begin with a start event")
         before: dict[str, Any] = {}
         for ev, data, picture in _pictures(definition, case.number, events):
