@@ -128,7 +128,9 @@ def _picture(wf: BpmnWorkflow, definition: definitions.LoadedDefinition) -> _Pic
         tasks.extend(sub.tasks.values())
     for task in tasks:
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
-        found = _element_state(task) if bpmn_id else None
+        if not isinstance(bpmn_id, str):
+            continue  # engine-internal tasks (start, end, joins of boundary events) are not drawn
+        found = _element_state(task)
         # a task that ran before and is open again (rework) shows as open
         if found is not None and _RANK[found] >= _RANK[elements.get(bpmn_id, found)]:
             elements[bpmn_id] = found
@@ -172,15 +174,15 @@ def _pictures(definition: definitions.LoadedDefinition, number: str,
     """(event, its parsed data, the picture after it) for each event, replaying state events."""
     clock = ManualClock(events[0].at)
     ids = IdSequence(number)
-    service_ctx = ServiceContext(_NoDeadlines())  # type: ignore[arg-type]
+    service_ctx = ServiceContext(_NoDeadlines())
     with using_clock(clock), using_ids(ids):
         wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=SCRIPT_ENGINE)
     picture = _Picture({}, {}, [], [])
     for ev in events:
         data = orjson.loads(ev.data)
-        if ev.kind in STATE_KINDS:
+        apply = _workflow_change(ev.kind, data, ev.task_id) if ev.kind in STATE_KINDS else None
+        if apply is not None:
             clock.set(ev.at)
-            apply = _workflow_change(ev.kind, data, ev.task_id)
             step_workflow(wf, clock, ids, ServiceLog(data.get("services", [])), service_ctx, apply)
             picture = _picture(wf, definition)
         yield ev, data, picture
