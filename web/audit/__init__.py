@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
-from web.audit import views  # noqa: E402,F401
+from web.audit import export, views  # noqa: E402,F401

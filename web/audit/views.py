@@ -66,8 +66,10 @@ def index():
     recent = s.execute(select(Case.number, Case.status, Case.created_at, Case.closed_at)
                        .where(Case.status == "closed").order_by(Case.closed_at.desc(), Case.id.desc())
                        .limit(RECENT)).all()
+    from web.audit.export import default_period
+
     return render_template("audit/index.html", number=number, found=found, recent=recent,
-                           export_available=False)
+                           export_period=default_period())
 
 
 def _step_param(count: int) -> int:
