@@ -60,6 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: cfg["TIMEZONE"])
 
     from web.api import admin_bp, api_bp, open311_bp
+    from web.audit import bp as audit_bp
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
     from web.cases.display import register_filters
@@ -68,7 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.stats import bp as stats_bp
 
     register_filters(app)
-    for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp):
+    for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp, audit_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")

@@ -1,4 +1,4 @@
-"""Build the web app's assets: compile translations and install Leaflet (``python -m web.assets``).
+"""Build the web app's assets: compile translations, install Leaflet and the bpmn-js viewer (``python -m web.assets``).
 
 Compiled catalogues (*.mo) and web/static/vendor/ are build artefacts and are never committed.
 The app calls :func:`compile_translations` with ``only_missing=True`` at start-up, so a fresh
@@ -187,6 +187,49 @@ def install_axe(force: bool = False) -> bool:
     return True
 
 
+BPMN_JS_DIR = VENDOR / "bpmn-js"
+BPMN_JS_SPEC = "bpmn-js@17"
+# The navigated viewer bundle (viewing with pan and zoom, no modeling) and its two stylesheets: the
+# audit replay page draws with it.
+BPMN_JS_FILES = {"dist/bpmn-navigated-viewer.production.min.js": "bpmn-navigated-viewer.production.min.js",
+                 "dist/assets/diagram-js.css": "diagram-js.css", "dist/assets/bpmn-js.css": "bpmn-js.css",
+                 "LICENSE": "LICENSE"}
+
+
+def bpmn_js_installed() -> bool:
+    return all((BPMN_JS_DIR / name).is_file() for name in BPMN_JS_FILES.values() if name != "LICENSE")
+
+
+def install_bpmn_js(force: bool = False) -> bool:
+    """The bpmn-js viewer from the npm registry into web/static/vendor/bpmn-js/ (served locally, no CDN)."""
+    if bpmn_js_installed() and not force:
+        print(f"bpmn-js already in {BPMN_JS_DIR.relative_to(WEB.parent)}")
+        return True
+    npm = shutil.which("npm")
+    if npm is None:
+        print("WARNING: npm not found; the audit replay page shows the step list without a diagram",
+              file=sys.stderr)
+        return False
+    with tempfile.TemporaryDirectory(prefix="citycase-npm-") as tmp:
+        try:
+            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp, BPMN_JS_SPEC],
+                           check=True, timeout=300, stdout=subprocess.DEVNULL)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
+            print(f"WARNING: npm install {BPMN_JS_SPEC} failed ({exc}); the replay page has no diagram",
+                  file=sys.stderr)
+            return False
+        package = Path(tmp) / "node_modules" / "bpmn-js"
+        BPMN_JS_DIR.mkdir(parents=True, exist_ok=True)
+        for src, dst in BPMN_JS_FILES.items():
+            if (package / src).is_file():
+                shutil.copyfile(package / src, BPMN_JS_DIR / dst)
+    if not bpmn_js_installed():
+        print(f"WARNING: {BPMN_JS_SPEC} lacks the viewer bundle; the replay page has no diagram", file=sys.stderr)
+        return False
+    print(f"installed {BPMN_JS_SPEC} into {BPMN_JS_DIR.relative_to(WEB.parent)}")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     compile_translations()
@@ -194,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     install_moddle(force="--force" in args)
     install_echarts(force="--force" in args)
     install_axe(force="--force" in args)
+    install_bpmn_js(force="--force" in args)
     return 0
 
 

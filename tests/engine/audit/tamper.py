@@ -10,11 +10,10 @@ from sqlalchemy.engine import make_url
 
 from engine.db import make_engine
 
+APPEND_ONLY = ("event", "audit_checkpoint", "audit_access")
 TRIGGERS = {
-    "postgresql": ["DROP TRIGGER IF EXISTS event_append_only ON event",
-                   "DROP TRIGGER IF EXISTS audit_checkpoint_append_only ON audit_checkpoint"],
-    "sqlite": ["DROP TRIGGER IF EXISTS event_no_update", "DROP TRIGGER IF EXISTS event_no_delete",
-               "DROP TRIGGER IF EXISTS audit_checkpoint_no_update", "DROP TRIGGER IF EXISTS audit_checkpoint_no_delete"],
+    "postgresql": [f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in APPEND_ONLY],
+    "sqlite": [f"DROP TRIGGER IF EXISTS {t}_no_{a}" for t in APPEND_ONLY for a in ("update", "delete")],
 }
 
 
