@@ -49,6 +49,7 @@ class Command(StrEnum):
     SUPERVISE = "supervise"
     RATE_CASE = "rate_case"
     ERASE_REPORTER = "erase_reporter"
+    CORRECT_CASE = "correct_case"
 
 
 class CommandOutcome(StrEnum):

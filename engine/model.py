@@ -98,7 +98,8 @@ DEPARTMENT_ROLES = frozenset({Role.HANDLER, Role.LEADER})
 INBOX_ROLES: tuple[str, ...] = (Role.ACCEPTOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.HANDLER,
                                 Role.SUPERVISOR, Role.LEADER)
 # Events that change workflow state (replay applies them); the others only annotate history.
-STATE_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.TIMER, EventKind.MESSAGE})
+STATE_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.TIMER, EventKind.MESSAGE,
+                         EventKind.CORRECTION})  # a correction changes the workflow's live data
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ _PHRASES = {
     "outside the city": _l("This place is outside the city's area. Check the position on the map."),
     "no grid": _l("The city's map is not set up yet. Please try again later."),
     "not a number": _l("Please enter a number."),
+    "unchanged": _l("Nothing was changed: choose a new class, urgency or place."),
+    "required": _l("This field is required."),
     "must be between -180 and 180": _l("The longitude must be between -180 and 180."),
     "must be between -90 and 90": _l("The latitude must be between -90 and 90."),
 }

@@ -53,6 +53,16 @@ class _Findings:
                                       self.case["number"], self.case["id"], seq))
 
 
+def corrected_report(report: dict[str, Any], rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """The start event's report with the ``correction`` events' changes applied in order (what
+    engine.commands.correct wrote to the row)."""
+    result = dict(report)
+    for row in rows[1:]:
+        if row[KIND] == EventKind.CORRECTION:
+            result.update(orjson.loads(row[DATA]).get("changes") or {})
+    return result
+
+
 def compare_row(case: Mapping[str, Any], rows: Sequence[Sequence[Any]], definition_sha: str | None,
                 replayed: Replayed | None = None) -> list[Problem]:
     """Problems (and the legacy note) for a case whose chain is intact."""
@@ -66,6 +76,7 @@ def compare_row(case: Mapping[str, Any], rows: Sequence[Sequence[Any]], definiti
                                                        "start event recorded it); its report columns are unchecked",
                                case["number"], case["id"]))
     else:
+        report = corrected_report(report, rows)
         for column in REPORT_FIELDS:
             f.differs(column, report.get(column), case[column], 1)
         _check_reporter(f, case, start.get("reporter_commitment"), rows)

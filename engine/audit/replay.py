@@ -22,7 +22,14 @@ from engine import definitions
 from engine.audit.chain import AT, DATA, KIND, TASK_ID
 from engine.clock import ManualClock, using_clock
 from engine.commands.snapshot import case_status, snapshot
-from engine.commands.steps import apply_complete, apply_message, apply_start, apply_timers, step_workflow
+from engine.commands.steps import (
+    apply_complete,
+    apply_correction,
+    apply_message,
+    apply_start,
+    apply_timers,
+    step_workflow,
+)
 from engine.ids import IdSequence, using_ids
 from engine.model import EventKind
 from engine.servicelog import ServiceLog
@@ -67,6 +74,8 @@ def _step(kind: str, data: dict[str, Any], task_id: str | None) -> Callable[[Bpm
         return apply_timers
     if kind == EventKind.MESSAGE:
         return lambda w: apply_message(w, data["message"], data["payload"])
+    if kind == EventKind.CORRECTION:
+        return lambda w: apply_correction(w, data.get("workflow") or {})
     return None  # claim, release, rating…: no workflow change
 
 

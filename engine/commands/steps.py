@@ -38,6 +38,13 @@ def apply_message(workflow: BpmnWorkflow, name: str, payload: dict[str, Any]) ->
     workflow.catch(BpmnEvent(MessageEventDefinition(name), payload))
 
 
+def apply_correction(workflow: BpmnWorkflow, values: dict[str, Any]) -> None:
+    """A correction of the report (class, urgency, place): the live tasks see the corrected values,
+    so the steps still to come (the dispatch rule) follow them. Deadlines already set stay."""
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
+        task.data.update(values)
+
+
 def apply_timers(workflow: BpmnWorkflow) -> None:
     workflow.refresh_timers()
 

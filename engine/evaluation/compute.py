@@ -9,6 +9,7 @@ number, so a list always has as many rows as the number it explains.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from engine.models import Department, Event, Region, User
 
 TOTAL = "*"  # the unit key of a kind's total (distinct cases over all its units)
 STREAM_ROWS = 5000
-_READ_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.RATING})
+_READ_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.RATING, EventKind.CORRECTION})
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ def cases_behind(session: Session, period: Period, kind: Kind, key: str, what: M
 
 
 _cache: LRUCache[tuple[Any, ...], Evaluation] = LRUCache(maxsize=32)
+_cache_lock = threading.Lock()  # cachetools caches are not thread-safe; the web server is threaded
 
 
 def cached_evaluate(session: Session, period: Period, now: datetime | None = None) -> Evaluation:
@@ -228,10 +230,12 @@ def cached_evaluate(session: Session, period: Period, now: datetime | None = Non
     last_event = -1 if over else (session.scalar(select(func.max(Event.id))) or 0)
     settings = load_settings(session)
     key = (str(session.get_bind().engine.url), period, last_event, orjson.dumps(settings.as_dict()))
-    found = _cache.get(key)
+    with _cache_lock:
+        found = _cache.get(key)
     if found is None:
         found = evaluate(session, period, settings)
-        _cache[key] = found
+        with _cache_lock:
+            _cache[key] = found
     return found
 
 

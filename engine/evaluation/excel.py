@@ -74,9 +74,13 @@ def _sheet(wb: Workbook, result: KindResult, tz: str, made: datetime, lang: str)
     last_row = ws.max_row
     for cell in ws[last_row]:
         cell.font = Font(bold=True)
+    metrics, rates = COLUMNS[result.kind]
+    first_rate = 4 + len(metrics)  # rank, name, code, counts…, then the rates and the score
     for r in ws.iter_rows(min_row=3, max_row=last_row, max_col=width):
         for cell in r:
             cell.border = _BOX
+            if cell.row > 3 and first_rate <= cell.column < first_rate + len(rates) + 1:
+                cell.number_format = "0.00"
     ws.append([f"{pick(WORDS['made'], lang)}：{made.astimezone(zone):%Y-%m-%d %H:%M}"])
     for i in range(1, width + 1):
         ws.column_dimensions[get_column_letter(i)].width = 22 if i == 2 else 11

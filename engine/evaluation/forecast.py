@@ -12,7 +12,8 @@ The model is a seasonal baseline, stated plainly so a leader can judge it:
 Its error is measured honestly: the same model, fitted only on the data before the last complete
 week, forecasts that week, and the mean absolute error and percentage error against what was
 actually reported are shown beside the forecast. A district warns when its reports of the last
-complete days run above the band of the model fitted before them.
+complete days run above the band of the model fitted before them, or when its share of overdue
+handling tasks now runs above the city's share by more than two binomial standard errors.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from datetime import date, datetime, time, timedelta
 from math import sqrt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from engine.calendar import WorkCalendar, get_calendar
-from engine.models import Case
+from engine.model import Role
+from engine.models import Case, TaskRow
 
 HISTORY_WEEKS = 8
 LEVEL_DAYS = 28
@@ -54,10 +56,24 @@ class Forecast:
 
 
 @dataclass(frozen=True)
+class OverdueWarning:
+    """A district's share of open handling tasks past their deadline now, against the city's:
+    the band is the city's share + 2 binomial standard errors for that many tasks."""
+
+    district: str
+    open: int
+    overdue: int
+    rate: float  # percent
+    band_high: float  # percent
+    warning: bool
+
+
+@dataclass(frozen=True)
 class ForecastView:
     made_on: str
     district: list[Forecast]
     klass: list[Forecast]
+    overdue: list[OverdueWarning]
 
 
 def _day_type(calendar: WorkCalendar, day: date) -> str:
@@ -108,6 +124,21 @@ def _forecast(name: str, daily: Counter[date], today: date, calendar: WorkCalend
                     else None, recent_actual > recent_high, recent_actual, round(recent_high, 2))
 
 
+def overdue_warnings(session: Session, now: datetime) -> list[OverdueWarning]:
+    red = case((TaskRow.due_at.is_not(None) & (TaskRow.due_at <= now), 1), else_=0)
+    stmt = (select(TaskRow.district_code, func.count(TaskRow.id), func.sum(red))
+            .where(TaskRow.role == Role.HANDLER).group_by(TaskRow.district_code))
+    rows = [(d, int(n), int(o or 0)) for d, n, o in session.execute(stmt)]
+    total = sum(n for _, n, _ in rows)
+    city = sum(o for _, _, o in rows) / total if total else 0.0
+    out = []
+    for district, n, o in sorted(rows):
+        high = min(1.0, city + 2 * sqrt(city * (1 - city) / n)) if n else 1.0
+        out.append(OverdueWarning(district, n, o, round(100 * o / n, 1) if n else 0.0, round(100 * high, 1),
+                                  n > 0 and o / n > high))
+    return out
+
+
 def forecast_view(session: Session, now: datetime, tz: str, windows: str, top_classes: int = 10) -> ForecastView:
     """Next week's forecast from today (local) for every district and the busiest classes."""
     zone = ZoneInfo(tz)
@@ -126,7 +157,8 @@ def forecast_view(session: Session, now: datetime, tz: str, windows: str, top_cl
     busiest = sorted(by_class, key=lambda k: -sum(by_class[k].values()))[:top_classes]
     return ForecastView(today.isoformat(),
                         [_forecast(d, by_district[d], today, calendar) for d in sorted(by_district)],
-                        [_forecast(k, by_class[k], today, calendar) for k in sorted(busiest)])
+                        [_forecast(k, by_class[k], today, calendar) for k in sorted(busiest)],
+                        overdue_warnings(session, now))
 
 
-__all__ = ["Forecast", "ForecastView", "forecast_view"]
+__all__ = ["Forecast", "ForecastView", "OverdueWarning", "forecast_view", "overdue_warnings"]

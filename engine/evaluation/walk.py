@@ -253,6 +253,19 @@ def _complete(w: CaseWalk, e: EventRow) -> None:
         _close(w, e)
 
 
+_PLACE = {Kind.DISTRICT: "district_code", Kind.STREET: "street_code", Kind.COMMUNITY: "community_code",
+          Kind.GRID: "grid_code"}
+
+
+def _correction(w: CaseWalk, e: EventRow) -> None:
+    """A corrected place (engine.commands.correct): what happens from now on counts for the new
+    region; what happened before stays where it happened."""
+    changes = e.data.get("changes") or {}
+    for kind, column in _PLACE.items():
+        if changes.get(column):
+            w.regions[kind] = str(changes[column])
+
+
 def _rating(w: CaseWalk, e: EventRow) -> None:
     metrics = [M.RATED]
     rating = e.data.get("rating")
@@ -276,6 +289,8 @@ def walk_case(events: Iterable[EventRow], start: datetime, end: datetime) -> set
             _complete(w, e)
         elif e.kind == EventKind.RATING:
             _rating(w, e)
+        elif e.kind == EventKind.CORRECTION:
+            _correction(w, e)
         step_due = _deadline(e.data, "step_deadline")
         if step_due is not None:
             w.step_due = step_due

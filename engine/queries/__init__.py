@@ -4,7 +4,8 @@ Modules: ``visibility`` (the one rule of who sees which task and case), ``cursor
 cursor format), ``lights`` (deadline lights), ``records`` (the typed rows returned), ``tasks``
 (task_view, visible_tasks), ``cases`` (case_view, case_history), ``search`` (search_cases),
 ``periods`` (local days as instants), ``decisions`` (decision_context: the request an approval or
-check task decides and the earlier rounds), ``public`` (the reporter's follow-up view) and
+check task decides and the earlier rounds), ``marks`` (催办/督办 marks on inbox rows), ``similar``
+(possible duplicates of a report being typed), ``public`` (the reporter's follow-up view) and
 ``process_data`` (task_data, case_data: process variables read from the stored workflow state;
 not re-exported here so that importing the visibility rule does not load the workflow engine's
 serializer). Every function takes the caller's session and never commits.

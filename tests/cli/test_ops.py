@@ -4,6 +4,7 @@ holds the same cases; every refusal exits non-zero with a message and changes no
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -13,7 +14,7 @@ from cli import cli
 from engine.commands import complete_task, start_case
 from engine.db import make_engine, session_factory, transaction
 from engine.model import EngineContext
-from engine.models import Case, Event
+from engine.models import Case, Event, GridCell
 from tests.conftest import _make
 from tests.factories import ACCEPTOR, SUPERVISOR, open_tasks, report
 
@@ -30,6 +31,15 @@ def _counts(url: str) -> tuple[int, int]:
         with session_factory(engine)() as s:
             return (s.scalar(select(func.count()).select_from(Case)) or 0,
                     s.scalar(select(func.count()).select_from(Event)) or 0)
+    finally:
+        engine.dispose()
+
+
+def _cells(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as s:
+            return s.scalar(select(func.count()).select_from(GridCell)) or 0
     finally:
         engine.dispose()
 
@@ -93,3 +103,26 @@ def test_refusals_are_clear_errors(city, tmp_path):
     result = invoke(city.url, "backup", str(tmp_path / "no" / "such" / "dir.bak"))
     assert result.exit_code == 1 and "does not exist" in result.stderr
     assert _counts(city.url) == (0, 0)
+
+
+def test_a_backup_of_the_other_database_kind_is_refused(city, tmp_path):
+    other = tmp_path / "other.bak"
+    if city.backend == "sqlite":
+        other.write_bytes(b"PGDMP\x01\x0e\x00" + b"\x00" * 64)  # a pg_dump archive's header
+        expected = "is a postgresql backup and cannot be restored into a sqlite database"
+    else:
+        sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+        expected = "is a sqlite backup and cannot be restored into a postgresql database"
+    result = invoke(city.url, "restore", str(other), "--force")
+    assert result.exit_code == 1 and expected in result.stderr
+    assert _cells(city.url) == city.city["grid_cells"]  # the seeded city is untouched
+
+
+def test_without_pg_dump_postgres_backup_says_what_to_install(city, tmp_path, monkeypatch):
+    if city.backend != "postgres":
+        pytest.skip("pg_dump is for PostgreSQL")
+    monkeypatch.setattr("engine.backup.shutil.which", lambda _name: None)
+    file = tmp_path / "city.backup"
+    result = invoke(city.url, "backup", str(file))
+    assert result.exit_code == 1 and "pg_dump is not installed" in result.stderr
+    assert not file.exists() and not list(tmp_path.glob(".*partial"))

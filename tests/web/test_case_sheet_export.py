@@ -72,3 +72,24 @@ def test_history_is_in_users_words_with_thumbnails(sqlite_city, clock):
     timeline = html.split('<ol class="timeline">', 1)[1]
     assert f"/attachments/{token}?thumb=1" in timeline and "张照片" not in timeline
     assert "市民" in timeline and ">citizen<" not in timeline
+
+
+def test_acceptor_corrects_a_report_from_the_case_page(sqlite_city, clock):
+    driver = CaseDriver(sqlite_city, EngineContext(clock))
+    driver.start(description="路边暴露垃圾")
+    driver.do("verify", {"verdict": "confirmed"})
+    number = driver.case().number
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "acceptor1")
+    assert f'action="/cases/{number}/correct"' in client.get(f"/cases/{number}").get_data(as_text=True)
+    refused = client.post(f"/cases/{number}/correct", data={"class_code": "C0102", "reason": ""},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "案卷未更正" in refused and "此项为必填" in refused
+    done = client.post(f"/cases/{number}/correct", data={"class_code": "C0102", "reason": "是雨水井盖"},
+                       follow_redirects=True).get_data(as_text=True)
+    timeline = done.split('<ol class="timeline">', 1)[1]
+    assert "更正" in timeline and "暴露垃圾 →" in timeline and "是雨水井盖" in timeline
+    assert driver.case().class_code == "C0102"
+    dispatcher = make_app(sqlite_city, clock).test_client()
+    login(dispatcher, "dispatcher1")
+    assert dispatcher.post(f"/cases/{number}/correct", data={"urgency": "urgent", "reason": "x"}).status_code == 403

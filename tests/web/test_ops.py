@@ -9,10 +9,13 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
 
 from engine.commands import complete_task
 from engine.errors import Conflict
 from engine.model import Actor, EngineContext
+from engine.models import Outbox
+from engine.scheduler import tick
 from tests.web.webkit import login, make_app, supervisor_case, task
 
 OUTSIDE = {"REMOTE_ADDR": "203.0.113.9"}
@@ -78,7 +81,28 @@ def test_metrics_change_when_a_case_moves(app, city, clock):
     assert open_tasks(late, "red") >= 1
     assert late[("citycase_timers_due", ())] >= 1
     assert late[("citycase_scheduler_lag_seconds", ())] > 0
-    assert late[("citycase_outbox_backlog", ())] >= 0
+
+    # the scheduler catches up: the timers fire (commands too) and their messages are delivered
+    tick(city.factory, ctx, sender=lambda _kind, _payload: None)
+    caught_up = scrape(client)
+    assert caught_up[("citycase_timers_due", ())] == 0 and caught_up[("citycase_scheduler_lag_seconds", ())] == 0
+    assert commands(caught_up, "fire_timers", "ok") >= commands(late, "fire_timers", "ok") + 1
+    assert caught_up[("citycase_outbox_backlog", ())] == 0
+
+
+def test_outbox_backlog_counts_undelivered_messages(app, city, clock):
+    client = app.test_client()
+    supervisor_case(city, clock)
+    clock.advance(timedelta(days=30))
+    tick(city.factory, EngineContext(clock), sender=_refuse)  # every delivery fails: the messages wait
+    with city.session() as s:
+        waiting = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.delivered_at.is_(None)))
+    assert waiting >= 1
+    assert scrape(client)[("citycase_outbox_backlog", ())] == waiting
+
+
+def _refuse(_kind, _payload):
+    raise ConnectionError("the SMS gateway is down")
 
 
 def test_metrics_are_for_loopback_or_the_token(city, clock):

@@ -23,6 +23,10 @@ def test_roles_and_department_scope(app, city):
     assert client.get(f"/stats?{PERIOD}").status_code == 200
     assert client.get(f"/stats?kind=district&{PERIOD}").status_code == 403
     assert client.get(f"/stats/cases?kind=department&key=greening&metric=dispatched&{PERIOD}").status_code == 403
+    assert client.get(f"/stats/cases?kind=department&key=*&metric=dispatched&{PERIOD}").status_code == 403
+    own = client.get(f"/stats/cases?kind=department&key=sanitation@330191&metric=dispatched&{PERIOD}")
+    assert own.status_code == 200
+    assert client.get(f"/stats/export.xlsx?kind=district&{PERIOD}").status_code == 403
     login(client, "leader1")
     page = client.get(f"/stats?{PERIOD}")
     assert page.status_code == 200 and "综合评价" in page.get_data(as_text=True)

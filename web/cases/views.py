@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from engine import definitions
 from engine.calendar import get_calendar
-from engine.commands import supervise
+from engine.commands import correct_case, supervise
+from engine.commands.correct import CORRECTORS
 from engine.errors import Forbidden, NotFound, ValidationError
 from engine.models import Attachment, GridCell
 from engine.queries import (
@@ -27,7 +28,7 @@ from web.assets import leaflet_installed
 from web.cases import bp
 from web.cases import reference as refdata
 from web.cases.attachments import STAGES, attachment_case, case_photos, store_upload, thumbnail
-from web.cases.display import person, pick, remaining_text, task_name
+from web.cases.display import URGENCY_NAMES, named, person, pick, remaining_text, task_name
 from web.extensions import get_session, limiter
 from web.geo_display import to_display, wkt_polygon_display
 from web.messages import PageForbidden, PageNotFound, error_message, field_messages, upload_message
@@ -128,8 +129,29 @@ def _summary(e: HistoryEvent, definition, auditor: bool) -> list[tuple[str, str]
     if e.kind == "rating":
         return [(_("Rating"), str(data.get("rating", "")))]
     if e.kind == "correction":
-        return [(_("Reason"), str(data.get("reason", "")))]
+        return _correction_summary(data)
     return []
+
+
+def _correction_summary(data: dict[str, Any]) -> list[tuple[str, str]]:
+    ref = refdata.reference(get_session())
+    before, after = data.get("before") or {}, data.get("changes") or {}
+
+    def shown(key: str, value: Any) -> str:
+        if key == "class_code":
+            c = ref.classes.get(str(value))
+            return pick(c.name, c.name_en) if c else str(value)
+        if key == "urgency":
+            return named(URGENCY_NAMES, str(value))
+        if key in ("district_code", "street_code"):
+            return refdata.region_name(ref, str(value))
+        return str(value)
+
+    labels = {"class_code": _("Class"), "urgency": _("Urgency"), "district_code": _("District"),
+              "street_code": _("Street"), "grid_code": _("Grid")}
+    items = [(label, f"{shown(k, before.get(k))} → {shown(k, after[k])}") for k, label in labels.items()
+             if k in after]
+    return items + [(_("Reason"), str(data.get("reason", "")))]
 
 
 def history_items(events: list[HistoryEvent], definition, auditor: bool = False) -> list[dict[str, Any]]:
@@ -179,7 +201,9 @@ def case_page(number: str):
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
         department=pick(dept.name, dept.name_en) if dept else (case.department_code or ""),
         before=[p for p in photos if p.stage == "report"], after=[p for p in photos if p.stage != "report"],
-        map=map_data(case, grid.geometry if grid else None), may_supervise=may_supervise(actor, case))
+        map=map_data(case, grid.geometry if grid else None), may_supervise=may_supervise(actor, case),
+        may_correct=actor.role in CORRECTORS and case.status == "open",
+        correct_classes=[c for c in ref.classes.values() if c.active] if actor.role in CORRECTORS else [])
 
 
 @bp.route("/cases/<number>/supervise", methods=["POST"])
@@ -198,6 +222,26 @@ def supervise_case(number: str):
                 or error_message(exc)), "error")
         return redirect(url_for("cases.case_page", number=number))
     flash(_("Your order was sent."), "success")
+    return redirect(url_for("cases.case_page", number=number))
+
+
+@bp.route("/cases/<number>/correct", methods=["POST"])
+@role_required(*CORRECTORS)
+def correct(number: str):
+    """The acceptor's or shift leader's correction of class, urgency or place, with a reason."""
+    case = visible_case(number).case
+    changes = {k: request.form.get(k, "").strip() for k in ("class_code", "urgency", "lon", "lat")}
+    try:
+        correct_case(get_session(), engine_context(), case.id, current_actor(),
+                     {k: v for k, v in changes.items() if v}, request.form.get("reason", ""))
+    except ValidationError as exc:
+        from web.extensions import rollback
+
+        rollback()
+        flash(_("The case was not corrected: %(msg)s", msg=" ".join(field_messages(exc.fields).values())
+                or error_message(exc)), "error")
+        return redirect(url_for("cases.case_page", number=number) + "#correct")
+    flash(_("Case %(number)s corrected; the change is in its history.", number=number), "success")
     return redirect(url_for("cases.case_page", number=number))
 
 

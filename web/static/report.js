@@ -125,7 +125,14 @@
       if (response.redirected && response.url.indexOf("/login") >= 0) throw { signin: true };
       return response.text().then(function (html) {
         var refused = response.status === 400 && html.indexOf('name="idempotency_key"') < 0;
+        if (refused && form.getAttribute("data-draft") === "public" && !sessionStorage.getItem(STORE)) {
+          // A citizen's form expired (CSRF): a fresh page brings a fresh form; it sends the kept draft.
+          sessionStorage.setItem(STORE, "reloaded");
+          location.reload();
+          return;
+        }
         if (refused) throw { signin: true };  // the form expired with the session (CSRF): sign in again
+        sessionStorage.removeItem(STORE);
         if (response.ok) localStorage.removeItem(STORE);
         else { draft.pending = false; store(draft); }
         if (response.redirected) { location.assign(response.url); return; }

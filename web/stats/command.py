@@ -3,6 +3,8 @@ polling of /command/data.json (no reload, no inline script)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify, render_template
 
 from engine.evaluation.command import command_view
@@ -17,7 +19,7 @@ POLL_SECONDS = 5
 
 @bp.route("/command")
 @role_required(*COMMAND_ROLES)
-def command():
+def command() -> Any:
     settings = {"data": "/command/data.json", "poll": POLL_SECONDS, "tiles": config()["TILE_URL"]}
     return render_template("stats/command.html", settings=settings, leaflet=leaflet_installed(),
                            echarts=echarts_installed())
@@ -25,7 +27,7 @@ def command():
 
 @bp.route("/command/data.json")
 @role_required(*COMMAND_ROLES)
-def command_data():
+def command_data() -> Any:
     view = command_view(get_session(), now(), config()["TIMEZONE"])
     response = jsonify(view.as_dict())
     response.headers["Cache-Control"] = "no-store"

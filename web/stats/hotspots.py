@@ -44,7 +44,7 @@ def _choice(name: str, options: tuple[str, ...], default: str) -> str:
 
 @bp.route("/stats/hotspots")
 @role_required(*STATS_ROLES)
-def hotspots():
+def hotspots() -> Any:
     stats_scope(current_actor()).check(kind_for_city_wide())
     period = requested_period()
     class_code = request.args.get("class") or None

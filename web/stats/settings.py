@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 
 from engine.errors import ValidationError
@@ -22,7 +24,7 @@ def _number(name: str) -> float:
 
 @bp.route("/stats/settings")
 @role_required("admin")
-def settings():
+def settings() -> Any:
     terms = [VOLUME, *[r.value for r in Rate], *[COMPLEMENT + r.value for r in Rate]]
     return render_template("stats/settings.html", settings=load_settings(get_session()), kinds=list(Kind),
                            terms=terms, kind_labels=KIND_LABELS, rate_labels=RATE_LABELS)
@@ -30,7 +32,7 @@ def settings():
 
 @bp.route("/stats/settings", methods=["POST"])
 @role_required("admin")
-def save_settings():
+def save_settings() -> Any:
     s = get_session()
     try:
         if request.form.get("what") == "grade":

@@ -23,7 +23,7 @@ from engine.evaluation.excel import workbook
 from engine.evaluation.labels import KIND_LABELS, METRIC_LABELS, RATE_LABELS
 from engine.evaluation.periods import previous_period, year_before
 from engine.models import Case, ProblemClass
-from engine.queries.records import CASE_COLUMNS, case_record
+from engine.queries.records import CASE_COLUMNS, CaseRecord, case_record
 from engine.queries.visibility import case_visibility_filter
 from web.assets import echarts_installed
 from web.cases.display import is_english
@@ -80,7 +80,7 @@ def _chart(result: KindResult) -> dict[str, Any]:
 
 @bp.route("/stats")
 @role_required(*STATS_ROLES)
-def index():
+def index() -> Any:
     scope = stats_scope(current_actor())
     kind = requested_kind(scope)
     period = requested_period()
@@ -106,7 +106,7 @@ def _mode() -> str:
 
 @bp.route("/stats/export.xlsx")
 @role_required(*STATS_ROLES)
-def export():
+def export() -> Any:
     scope = stats_scope(current_actor())
     kind = requested_kind(scope)
     period = requested_period()
@@ -127,7 +127,7 @@ def _what(raw: str | None) -> Metric | Rate:
 
 @bp.route("/stats/cases")
 @role_required(*STATS_ROLES)
-def cases():
+def cases() -> Any:
     actor = current_actor()
     scope = stats_scope(actor)
     kind = requested_kind(scope)
@@ -137,7 +137,7 @@ def cases():
     period = requested_period()
     s = get_session()
     ids = cases_behind(s, period, kind, key, what)
-    rows = []
+    rows: list[CaseRecord] = []
     for start in range(0, min(len(ids), DRILL_LIMIT), 500):
         chunk = ids[start:start + 500]
         stmt = (select(*CASE_COLUMNS).outerjoin(ProblemClass, ProblemClass.code == Case.class_code)

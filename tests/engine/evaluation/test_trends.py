@@ -55,3 +55,30 @@ def test_forecast_follows_weekdays_and_holidays_and_warns(city):
         daily[today - timedelta(days=i)] *= 2
     warned = _forecast("330191", daily, today, calendar)
     assert warned.warning and warned.recent_actual > warned.recent_high
+
+
+def _dispatch(city, clock, district: str) -> None:
+    from engine.commands import complete_task
+    from tests.web.webkit import supervisor_case, task
+
+    case = supervisor_case(city, clock, district)
+    for spec, actor, data in (("accept", Actor("acceptor1", "acceptor"), {"decision": "file"}),
+                              ("file", Actor("shiftleader1", "shift_leader"), {"decision": "file"}),
+                              ("dispatch", Actor("dispatcher1", "dispatcher"), {"department": "municipal"})):
+        with city.session() as s:
+            complete_task(s, EngineContext(clock), task(city, case.case_id, spec).id, actor, data)
+
+
+def test_a_district_with_many_overdue_tasks_is_warned(city, clock):
+    from engine.evaluation.forecast import overdue_warnings
+
+    for _ in range(6):
+        _dispatch(city, clock, "330191")
+    clock.advance(timedelta(days=30))  # every handling deadline of 330191 has passed
+    for _ in range(6):
+        _dispatch(city, clock, "330192")
+    with city.factory() as s:
+        warnings = {w.district: w for w in overdue_warnings(s, clock.now())}
+    assert (warnings["330191"].open, warnings["330191"].overdue, warnings["330191"].rate) == (6, 6, 100.0)
+    assert warnings["330191"].warning and not warnings["330192"].warning
+    assert warnings["330192"].overdue == 0

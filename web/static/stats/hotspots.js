@@ -27,7 +27,7 @@
       tooltip: { trigger: "axis" }, legend: { type: "scroll", top: 0 },
       grid: { left: 40, right: 20, top: 40, bottom: 40 },
       xAxis: { type: "category", data: data.trend.labels }, yAxis: { type: "value", minInterval: 1 },
-      series: data.trend.series.map(function (s) { return { name: s.name, type: "line", data: s.values, smooth: true }; })
+      series: data.trend.series.map(function (s) { return { name: s.name, type: "line", data: s.values }; })
     });
   }
   var fcEl = document.getElementById("forecast-chart");
