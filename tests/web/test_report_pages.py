@@ -105,7 +105,7 @@ def test_public_report_follow_and_rate(sqlite_city, clock):
     assert response.status_code == 201
     html = response.get_data(as_text=True)
     number = re.search(r'class="case-number">(\d+)<', html).group(1)
-    follow = re.search(r'class="follow-link">([^<]+)<', html).group(1)
+    follow = re.search(r'class="follow-link"[^>]*>([^<]+)<', html).group(1)
     path = follow.split("localhost", 1)[1]
     case = _case(sqlite_city, number)
     assert case.source == "citizen" and case.reporter == "13800000000" and path == f"/follow/{case.public_token}"
