@@ -54,3 +54,57 @@ def test_modeler_opens_and_a_dmn_change_is_proposed(live_server, designers):  # 
         assert errors == []
         context.close()
         browser.close()
+
+
+def _edit_cell(page, element_id: str, text: str) -> None:
+    cell = page.locator(f'td[data-element-id="{element_id}"] [contenteditable="true"]')
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.locator(".tjs-table-head, .decision-table-name").first.click()  # leave the cell: the edit is committed
+
+
+def _save(page) -> str:
+    page.click("#save-proposal")
+    page.wait_for_selector("#editor-status.ok, #editor-status.error", timeout=30000)
+    return page.inner_text("#editor-status")
+
+
+def test_designers_change_a_department_and_a_time_limit(live_server, designers, sqlite_city, clock):  # noqa: F811
+    from engine.designer import lifecycle
+    from tests.web.webkit import supervisor_case
+
+    sync_playwright = _require_browser()
+    base = live_server
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context, page = _session(browser, base, "designer1", errors)
+        _open(page, f"{base}/designer/versions/1/edit/dispatch.dmn")
+        _edit_cell(page, "Out_dispatch_34_0", '"sanitation@330192"')
+        assert "#2" in _save(page)
+        _open(page, f"{base}/designer/versions/2/edit/time_limits.dmn")
+        _edit_cell(page, "Out_time_limits_33_0", "0")
+        assert _save(page)  # refused: a limit must be positive …
+        assert page.locator("#problems li").count() == 1
+        assert page.locator('tr.problem-mark td[data-element-id="Out_time_limits_33_0"]').count() == 1  # … row marked
+        page.screenshot(path="/tmp/designer-dmn.png")
+        _edit_cell(page, "Out_time_limits_33_0", "1")
+        assert "#3" in _save(page)
+        context.close()
+
+        context, page = _session(browser, base, "designer2", errors)
+        page.goto(f"{base}/designer/")
+        page.click('tr:has(a:text-is("#3")) form[action$="/approve"] button')
+        page.wait_for_load_state()
+        assert page.locator('tr:has(a:text-is("#3")) .badge-active').count() == 1
+        context.close()
+        browser.close()
+    assert [e for e in errors if "Inferno" not in e] == []  # dmn-js logs a harmless Inferno build notice
+    with sqlite_city.session() as s:
+        assert lifecycle.active_id(s) == 3
+    case = supervisor_case(sqlite_city, clock)
+    with sqlite_city.session() as s:
+        from engine.models import Case
+
+        assert s.get(Case, case["case_id"]).definition_id == 3

@@ -45,7 +45,19 @@
         });
       },
       save: function () { return editor.saveXML({ format: true }).then(function (r) { return r.xml; }); },
-      onChange: function (fn) { editor.on("views.changed", fn); root.addEventListener("input", fn); },
+      onChange: function (fn) {
+        // each view (table, DRD) has its own command stack; listen on every view that opens
+        var attached = [];
+        function attach() {
+          var viewer = editor.getActiveViewer();
+          if (viewer && attached.indexOf(viewer) < 0) {
+            attached.push(viewer);
+            viewer.on("commandStack.changed", fn);
+          }
+        }
+        attach();
+        editor.on("views.changed", attach);
+      },
       select: function (id) {
         var views = editor.getViews();
         for (var i = 0; i < views.length; i++) {
