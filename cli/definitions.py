@@ -216,3 +216,35 @@ def _case_id(session, ref: str) -> int:
     if found is None:
         raise NotFound(f"case {ref} does not exist")
     return found
+
+
+@definitions.command("whatif")
+@click.argument("old_id", type=int)
+@click.argument("new_id", type=int)
+@click.option("--days", type=int, default=3, show_default=True, help="simulated days of reports")
+@click.option("--cases-per-day", type=int, default=40, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="the same seed gives the same reports")
+@json_option
+@click.pass_obj
+def whatif_command(ctx: CliContext, old_id: int, new_id: int, days: int, cases_per_day: int, seed: int) -> None:
+    """Run both versions on the simulated city (throw-away databases) and compare the figures."""
+    from engine.designer.lifecycle import version_files
+    from engine.designer.whatif import compare
+
+    try:
+        with transaction(ctx.session_factory) as s:
+            before, after = version_files(s, old_id), version_files(s, new_id)
+        result = compare(before, after, seed=seed, days=days, cases_per_day=cases_per_day, config=ctx.config)
+    except CityCaseError as exc:
+        fail(str(exc))
+        return
+    b, a = result.before, result.after
+    rows = [("cases", b.cases, a.cases), ("closed", b.closed, a.closed), ("deadline met", b.met, a.met),
+            ("warned", b.warned, a.warned), ("overdue", b.overdue, a.overdue),
+            ("escalations", b.escalations, a.escalations),
+            ("mean hours to close", b.mean_hours_to_close, a.mean_hours_to_close)]
+    for dept in sorted(set(b.per_department) | set(a.per_department)):
+        rows.append((f"cases of {dept}", b.per_department.get(dept, 0), a.per_department.get(dept, 0)))
+    text = "\n".join([f"{'':<32}{'#' + str(old_id):>10}{'#' + str(new_id):>10}",
+                      *[f"{label:<32}{str(x):>10}{str(y):>10}" for label, x, y in rows]])
+    emit(ctx, result.as_dict(), text)

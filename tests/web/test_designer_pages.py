@@ -91,3 +91,15 @@ def test_csrf_is_required(city, clock):
     token = csrf_token(client.get("/designer/").get_data(as_text=True))
     assert client.post("/designer/versions/1/rollback", data={"csrf_token": token}).status_code == 409  # active
     app.extensions["citycase"].engine.dispose()
+
+
+def test_whatif_page_compares_two_versions(client, city):
+    login(client, "designer1")
+    changed = with_department(bpmn_files(), "E0102", "sanitation@330192")["dispatch.dmn"]
+    new_id = _propose(client, changed).get_json()["id"]
+    assert client.get("/designer/whatif").status_code == 200
+    page = client.post("/designer/whatif", data={"a": 1, "b": new_id, "days": 1, "per_day": 10, "seed": 2})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"#{new_id}</th>" in html and "<table class=\"whatif\">" in html
+    login(client, "auditor1")
+    assert client.get("/designer/whatif").status_code == 403

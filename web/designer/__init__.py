@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("designer", __name__, url_prefix="/designer")
 
-from web.designer import editor, views  # noqa: E402,F401
+from web.designer import editor, views, whatif  # noqa: E402,F401
