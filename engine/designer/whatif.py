@@ -1,7 +1,7 @@
 """What-if: the same simulated city run on two versions, side by side.
 
 Each version runs in its own throw-away SQLite database holding the demo city (same city seed,
-same calendar) with that version active, driven by engine.simulate's Simulator with the same
+same calendar) with that version active, driven by engine.demo.simulate's Simulator with the same
 seed over the same simulated days. Nothing touches the real database. The figures a designer
 compares: cases per department, handling deadlines met / warned / overdue, escalations and
 mean working-clock hours to close.
@@ -85,8 +85,8 @@ def _effort_simulator() -> type:
     the city's data (the same under both versions)."""
     from datetime import timedelta
 
+    from engine.demo.simulate import Simulator
     from engine.models import ProblemClass
-    from engine.simulate import Simulator
 
     class EffortSimulator(Simulator):
         def __init__(self, factory: Any, ctx: Any, seed: int) -> None:
@@ -128,7 +128,7 @@ def run_version(files: dict[str, str], *, seed: int, days: int, cases_per_day: i
     """Run one version on a fresh simulated city; returns its figures."""
     from engine.calendar import seed_calendar
     from engine.definitions import deploy
-    from engine.seed import seed_demo
+    from engine.demo.seed import seed_demo
 
     url = f"sqlite:///{work_dir / 'city.db'}"
     upgrade(url)

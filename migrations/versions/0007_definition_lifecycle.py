@@ -3,8 +3,11 @@
 Existing versions: the newest of each process becomes active (it is what new cases started on),
 the others retired.
 
+The definition history is append-only like the case history (0004's trigger function on
+PostgreSQL, RAISE(ABORT) triggers on SQLite).
+
 Revision ID: 0007
-Revises: 0006
+Revises: 0006 (0004 until 0005 and 0006 are merged)
 """
 import sqlalchemy as sa
 from alembic import op
@@ -12,7 +15,7 @@ from alembic import op
 from engine.models import UTCDateTime
 
 revision = "0007"
-down_revision = "0002"  # 0006 once the hardening migration is merged (see the merge notes)
+down_revision = "0004"  # 0006 once 0005/0006 are merged (see the merge notes)
 branch_labels = None
 depends_on = None
 
@@ -39,9 +42,25 @@ def upgrade() -> None:
         sa.Column("hash", sa.String(64), nullable=False),
     )
     op.create_index("ix_definition_event_definition_id", "definition_event", ["definition_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE TRIGGER definition_event_append_only BEFORE UPDATE OR DELETE ON definition_event "
+                   "FOR EACH ROW EXECUTE FUNCTION citycase_append_only()")
+        op.execute("CREATE TRIGGER definition_event_no_truncate BEFORE TRUNCATE ON definition_event "
+                   "FOR EACH STATEMENT EXECUTE FUNCTION citycase_append_only()")
+    else:
+        for action in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER definition_event_no_{action.lower()} BEFORE {action} ON definition_event "
+                       f"BEGIN SELECT RAISE(ABORT, 'citycase: definition_event rows are append-only "
+                       f"({action} refused)'); END")
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS definition_event_append_only ON definition_event")
+        op.execute("DROP TRIGGER IF EXISTS definition_event_no_truncate ON definition_event")
+    else:
+        for action in ("update", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS definition_event_no_{action}")
     op.drop_index("ix_definition_event_definition_id", table_name="definition_event")
     op.drop_table("definition_event")
     with op.batch_alter_table("definition_version") as batch:

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 import cli.definitions  # noqa: F401  (attaches the commands)
 from cli.base import cli as citycase
 from engine.audit import verify_all
-from engine.models import User
 from tests.engine.designer.helpers import bpmn_files, with_department
 from tests.factories import CaseDriver
 
@@ -36,8 +35,6 @@ def _write(tmp_path, files):
 def test_propose_approve_diff_migrate_rollback(runner, city, clock, tmp_path):
     from engine.model import EngineContext
 
-    with city.session() as s:
-        s.add(User(username="designer2", display_name="设计员二", password_hash="-", role="designer"))
     case = CaseDriver(city, EngineContext(clock))
     case.start(source="supervisor")
     [first] = run(runner, city, "definitions", "list")

@@ -5,20 +5,11 @@ approves, and new reports follow the new manual."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
-from engine.models import User
 from tests.web.test_browser import ARGS, CHROMIUM, _require_browser, live_server  # noqa: F401  (fixture)
 from tests.web.webkit import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def designers(sqlite_city):
-    with sqlite_city.session() as s:
-        first = s.scalars(select(User).where(User.username == "designer1")).one()
-        s.add(User(username="designer2", display_name="设计员2", password_hash=first.password_hash, role="designer"))
 
 
 def _session(browser, base, username, errors):
@@ -40,7 +31,7 @@ def _open(page, url):
     page.wait_for_selector('#editor[data-ready="true"]', timeout=30000)
 
 
-def test_modeler_opens_and_a_dmn_change_is_proposed(live_server, designers):  # noqa: F811
+def test_modeler_opens_and_a_dmn_change_is_proposed(live_server):  # noqa: F811
     sync_playwright = _require_browser()
     base = live_server
     errors: list[str] = []
@@ -70,7 +61,7 @@ def _save(page) -> str:
     return page.inner_text("#editor-status")
 
 
-def test_designers_change_a_department_and_a_time_limit(live_server, designers, sqlite_city, clock):  # noqa: F811
+def test_designers_change_a_department_and_a_time_limit(live_server, sqlite_city, clock):  # noqa: F811
     from engine.designer import lifecycle
     from tests.web.webkit import supervisor_case
 
@@ -107,4 +98,4 @@ def test_designers_change_a_department_and_a_time_limit(live_server, designers, 
     with sqlite_city.session() as s:
         from engine.models import Case
 
-        assert s.get(Case, case["case_id"]).definition_id == 3
+        assert s.get(Case, case.case_id).definition_id == 3

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
 
 from engine.designer import lifecycle
 from engine.errors import Conflict, Forbidden
@@ -57,9 +58,21 @@ def test_rollback_reactivates_an_earlier_version_and_history_chains(city, clock)
         assert kinds[-5:] == [("proposed", new_id), ("retired", first), ("approved", new_id),
                               ("retired", new_id), ("rolled_back", first)]
         assert lifecycle.verify_history(s) == []
-        s.execute(DefinitionEvent.__table__.update().where(DefinitionEvent.kind == "approved")
-                  .values(actor="designer1"))
-        assert lifecycle.verify_history(s)  # a rewritten approver breaks the chain
+    rewrite = DefinitionEvent.__table__.update().where(DefinitionEvent.kind == "approved").values(actor="designer1")
+    with pytest.raises(DatabaseError, match="append-only"), city.session() as s:
+        s.execute(rewrite)  # the database refuses to rewrite the history …
+    with city.session() as s:
+        for statement in _DROP_TRIGGERS[city.backend]:
+            s.execute(text(statement))  # … unless someone with the rights drops its triggers,
+        s.execute(rewrite)
+    with city.session() as s:
+        assert lifecycle.verify_history(s)  # and then the hash chain shows the rewritten approver
+
+
+_DROP_TRIGGERS = {
+    "sqlite": ["DROP TRIGGER definition_event_no_update"],
+    "postgres": ["DROP TRIGGER definition_event_append_only ON definition_event"],
+}
 
 
 def test_only_designers_propose_and_the_same_files_twice_are_refused(city, clock):

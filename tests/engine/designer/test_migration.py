@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from engine.audit import verify_all
+from engine.commands import claim
 from engine.designer import lifecycle, migration
 from engine.errors import ValidationError
 from engine.model import EngineContext
 from engine.models import Case, Deadline, Event, TaskRow
-from engine.runtime import claim, task_data
+from engine.queries.process_data import task_data
 from tests.engine.designer.helpers import DESIGNER1, DESIGNER2, bpmn_files, with_department, with_first_limit
 from tests.factories import CaseDriver, actor_for, task_of
 
