@@ -42,6 +42,9 @@ def test_modeler_opens_and_a_dmn_change_is_proposed(live_server):  # noqa: F811
         assert page.locator('.djs-element[data-element-id="accept"]').count() == 1
         assert page.locator('.djs-element.selected[data-element-id="handle"]').count() == 1
         page.screenshot(path="/tmp/designer.png")
+        _open(page, f"{base}/designer/versions/1/edit/forms/check.form?element=Field_verdict")
+        assert page.locator(".fjs-editor-container [data-id='Field_verdict']").count() == 1
+        page.screenshot(path="/tmp/designer-form.png")
         assert errors == []
         context.close()
         browser.close()
