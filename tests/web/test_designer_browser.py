@@ -102,3 +102,28 @@ def test_designers_change_a_department_and_a_time_limit(live_server, sqlite_city
         from engine.models import Case
 
         assert s.get(Case, case.case_id).definition_id == 3
+
+
+def test_properties_panel_sets_a_form_and_the_bpmn_round_trips(live_server, sqlite_city):  # noqa: F811
+    from engine.designer import lifecycle
+    from engine.designer.diff import diff_files
+
+    sync_playwright = _require_browser()
+    base = live_server
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context, page = _session(browser, base, "designer1", errors)
+        _open(page, f"{base}/designer/versions/1/edit/case_lifecycle.bpmn?element=check")
+        select = page.locator('#properties [data-entry-id="citycase-form"] select')
+        assert select.input_value() == "forms/check.form"
+        select.select_option("forms/verify.form")
+        page.screenshot(path="/tmp/designer-properties.png")
+        assert "#2" in _save(page)
+        context.close()
+        browser.close()
+    assert errors == []
+    with sqlite_city.session() as s:
+        changes = diff_files(lifecycle.version_files(s, 1), lifecycle.version_files(s, 2)).changes
+    # Only the form reference changed: everything else (SpiffWorkflow extensions included) survived the modeler.
+    assert [(c.file, c.element_id, c.change) for c in changes] == [("case_lifecycle.bpmn", "check", "changed")]

@@ -33,6 +33,7 @@ def edit(version_id: int, name: str):
         abort(404)
     response = render_template(
         "designer/editor.html", version_id=version_id, name=name, kind=kind, files=sorted(files),
+        forms=sorted(f for f in files if f.endswith(".form")),
         installed=installed(), can_edit=current_actor().role == "designer",
         file_url=url_for("designer.download", version_id=version_id, name=name, inline=1),
         save_url=url_for("designer.save"), element=request.args.get("element", ""))

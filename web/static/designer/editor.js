@@ -20,7 +20,9 @@
   // --- one adapter per editor: open(text), save() -> Promise<text>, select(id) -------------
   var adapters = {
     bpmn: {
-      create: function () { return new window.BpmnJS({ container: root, keyboard: { bindTo: document } }); },
+      create: function () {
+        return window.CitycaseModeler({ container: root, panel: "#properties", forms: JSON.parse(d.forms || "[]") });
+      },
       open: function (text) {
         return editor.importXML(text).then(function () { editor.get("canvas").zoom("fit-viewport"); });
       },
@@ -166,9 +168,13 @@
   }).then(function (text) {
     return adapter.open(text);
   }).then(function () {
+    // The properties panel subscribes to selection changes after its first render: give it a
+    // moment before selecting the element the page was opened for.
+    return new Promise(function (resolve) { window.setTimeout(resolve, 150); });
+  }).then(function () {
+    if (d.element) adapter.select(d.element);
     say("");
     root.setAttribute("data-ready", "true");
-    if (d.element) adapter.select(d.element);
     if (saveButton) {
       adapter.onChange(function () { saveButton.disabled = false; say(d.msgChanged); });
       saveButton.addEventListener("click", save);
