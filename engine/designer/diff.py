@@ -89,7 +89,7 @@ def _xml_elements(name: str, text: str) -> dict[str, tuple[str, str, str]]:
         tag = etree.QName(el).localname
         if tag in ("inputEntry", "outputEntry", "text"):
             continue  # part of their rule
-        found[el.get("id")] = (tag, _signature(el), _describe(el))
+        found[el.get("id") or ""] = (tag, _signature(el), _describe(el))
     return found
 
 
@@ -109,7 +109,7 @@ def _form_fields(name: str, text: str) -> dict[str, tuple[str, str, str]]:
                           str(comp.get("label") or key))
             walk(comp.get("components") or [])
 
-    walk(doc.get("components") if isinstance(doc, dict) else [])
+    walk((doc.get("components") or []) if isinstance(doc, dict) else [])
     return found
 
 
@@ -124,11 +124,11 @@ def diff_files(old: dict[str, str], new: dict[str, str]) -> VersionDiff:
         after = _elements(name, new[name]) if name in new else {}
         for eid in sorted(before.keys() | after.keys()):
             a, b = before.get(eid), after.get(eid)
-            if a is None:
+            if a is None and b is not None:
                 result.changes.append(ElementChange(name, eid, b[0], Change.ADDED, None, b[2]))
-            elif b is None:
+            elif b is None and a is not None:
                 result.changes.append(ElementChange(name, eid, a[0], Change.REMOVED, a[2], None))
-            elif a[:2] != b[:2]:
+            elif a is not None and b is not None and a[:2] != b[:2]:
                 result.changes.append(ElementChange(name, eid, b[0], Change.CHANGED, a[2], b[2]))
     return result
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from engine import definitions
@@ -179,8 +179,9 @@ def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) 
     data_json = canonical_json({"from": old.sha256, "to": new.sha256, "from_id": old.id, "to_id": new.id})
     h = event_hash(prev_hash, case.number, seq, now, actor, EventKind.MIGRATION, None, None, data_json,
                    new.sha256)
-    done = session.execute(update(Case).where(Case.id == case.id, Case.version == version).values(
-        definition_id=new.id, state=state, version=version + 1, last_seq=seq, last_hash=h, updated_at=now))
+    moved = update(Case).where(Case.id == case.id, Case.version == version).values(
+        definition_id=new.id, state=state, version=version + 1, last_seq=seq, last_hash=h, updated_at=now)
+    done = cast("CursorResult[Any]", session.execute(moved))
     if done.rowcount != 1:
         raise Conflict(f"case {case.number} was changed by someone else; run the migration again")
     session.add(Event(case_id=case.id, seq=seq, at=now, actor=actor, kind=str(EventKind.MIGRATION), task_id=None,

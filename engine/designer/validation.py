@@ -107,23 +107,25 @@ def _check_bpmn_expressions(name: str, root: etree._Element, out: list[Problem])
         if not isinstance(el.tag, str):
             continue
         tag = etree.QName(el).localname
+        text, value = (el.text or "").strip(), el.get("value") or ""
         try:
-            if tag in definitions._EXPRESSION_TAGS and (el.text or "").strip():
-                check_expression(el.text)
-            elif tag in definitions._SCRIPT_TAGS and (el.text or "").strip():
-                check_script(el.text)
-            elif tag == "parameter" and el.get("value"):
-                check_expression(el.get("value"))
+            if tag in definitions._EXPRESSION_TAGS and text:
+                check_expression(text)
+            elif tag in definitions._SCRIPT_TAGS and text:
+                check_script(el.text or "")
+            elif tag == "parameter" and value:
+                check_expression(value)
         except ExpressionRefused as exc:
             out.append(_expression_problem(exc, name, el))
 
 
 def _check_dmn_expressions(name: str, root: etree._Element, out: list[Problem]) -> None:
     for el in root.iter():
-        if not isinstance(el.tag, str) or etree.QName(el).localname != "text":
+        owner = el.getparent()
+        if not isinstance(el.tag, str) or etree.QName(el).localname != "text" or owner is None:
             continue
         try:
-            definitions.check_dmn_cell(etree.QName(el.getparent()).localname, el.text or "")
+            definitions.check_dmn_cell(etree.QName(owner).localname, el.text or "")
         except ExpressionRefused as exc:
             out.append(_expression_problem(exc, name, el))
 
@@ -137,10 +139,10 @@ def _check_lanes_and_tasks(name: str, root: etree._Element, forms: set[str], out
         for ref in lane.iterfind("bpmn:flowNodeRef", _NS):
             lane_of[(ref.text or "").strip()] = lane.get("name") or lane.get("id") or ""
     for task in root.iterfind(".//bpmn:userTask", _NS):
-        tid = task.get("id")
-        lane = lane_of.get(tid, "")
-        if lane not in definitions.ROLES_BY_LANE:
-            out.append(Problem(ProblemKind.LANE, name, tid, f"user task is in lane {lane!r}; lanes must be one of "
+        tid = task.get("id") or ""
+        lane_name = lane_of.get(tid, "")
+        if lane_name not in definitions.ROLES_BY_LANE:
+            out.append(Problem(ProblemKind.LANE, name, tid, f"user task is in lane {lane_name!r}; lanes must be one of "
                                                            f"{sorted(definitions.ROLES_BY_LANE)}"))
         key = _property(task, "formKey")
         if not key or key not in forms:
@@ -164,17 +166,17 @@ def _property(el: etree._Element, key: str) -> str | None:
 def _check_reachable(name: str, root: etree._Element, out: list[Problem]) -> None:
     """Every flow node can be reached from a start event (boundary events count once their host does)."""
     for container in [*root.iterfind("bpmn:process", _NS), *root.iterfind(".//bpmn:subProcess", _NS)]:
-        nodes = {el.get("id"): el for el in container if isinstance(el.tag, str) and el.get("id")
+        nodes = {el.get("id") or "": el for el in container if isinstance(el.tag, str) and el.get("id")
                  and etree.QName(el).localname not in ("sequenceFlow", "laneSet", "association", "textAnnotation",
                                                        "dataObject", "dataObjectReference", "documentation",
                                                        "extensionElements")}
         flows: dict[str, list[str]] = {}
         for flow in container.iterfind("bpmn:sequenceFlow", _NS):
-            flows.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
+            flows.setdefault(flow.get("sourceRef") or "", []).append(flow.get("targetRef") or "")
         attached: dict[str, list[str]] = {}
         for nid, el in nodes.items():
             if etree.QName(el).localname == "boundaryEvent":
-                attached.setdefault(el.get("attachedToRef"), []).append(nid)
+                attached.setdefault(el.get("attachedToRef") or "", []).append(nid)
         todo = [nid for nid, el in nodes.items() if etree.QName(el).localname == "startEvent"
                 or (etree.QName(el).localname == "subProcess" and el.get("triggeredByEvent") == "true")]
         seen: set[str] = set()
