@@ -188,9 +188,12 @@ def rollback(session: Session, version_id: int, actor: Actor, now: datetime) -> 
 
 def deploy_as_system(session: Session, files: dict[str, str], deployed_by: str,
                      now: datetime) -> tuple[DefinitionVersion, bool]:
-    """``citycase deploy``: store (or find) the files and make them active, recorded as the system."""
+    """``citycase deploy``: store new files and make them active, recorded as the system.
+
+    Deploying files that are already stored changes nothing while the process has an active
+    version: re-running set-up (``make demo``) must not undo what designers approved since."""
     row, created = definitions.store(session, files, deployed_by, now)
-    if row.state != VersionState.ACTIVE:
+    if row.state != VersionState.ACTIVE and (created or active_id(session, row.process_id) is None):
         if row.approved_at is None:
             row.approved_by, row.approved_at = Role.SYSTEM.value, now
         _activate(session, row, Role.SYSTEM.value, now, HistoryKind.DEPLOYED)

@@ -92,3 +92,15 @@ def test_a_refused_proposal_stores_nothing(city, clock):
         ("department", "dispatch.dmn", "Rule_dispatch_34")]
     with city.session() as s:
         assert len(lifecycle.list_versions(s)) == 1
+
+
+def test_deploying_stored_files_again_does_not_undo_an_approval(city, clock):
+    from engine.definitions import deploy
+
+    new_id = _propose(city, clock, with_department(bpmn_files(), "E0102", "sanitation@330192"))
+    with city.session() as s:
+        lifecycle.approve(s, new_id, DESIGNER2, clock.now())
+    with city.session() as s:
+        row, created = deploy(s, bpmn_files(), "cli", clock.now())  # make demo, run again
+        assert not created and row.state == "retired"
+        assert lifecycle.active_id(s) == new_id
