@@ -82,7 +82,8 @@ def _effort_simulator() -> type:
 
     The demo's actors act at a random share of each step's limit, so a shorter limit would only
     make them faster. Here the handling step takes a share of the class's suggested limit from
-    the city's data (the same under both versions)."""
+    the city's data (the same under both versions). (It overrides the simulator's private hooks
+    _report, _schedule_case, _act and _delay: keep them in step with engine/demo/simulate.py.)"""
     from datetime import timedelta
 
     from engine.demo.simulate import Simulator
@@ -91,25 +92,32 @@ def _effort_simulator() -> type:
     class EffortSimulator(Simulator):
         def __init__(self, factory: Any, ctx: Any, seed: int) -> None:
             super().__init__(factory, ctx, seed)
-            # Report contents come from their own sequence, so both versions get the same reports
-            # even after their cases take different paths (which draw differently from self.rng).
-            self.report_rng, self.actor_rng = random.Random(seed + 1), self.rng
+            # Reports come from their own sequence and each case's actors from the case's own, so
+            # both versions get the same reports and a change that alters one case's path does
+            # not shift the random draws of every other case.
+            self.seed, self.report_rng = seed, random.Random(seed + 1)
+            self.case_rngs: dict[int, random.Random] = {}
             with self.factory() as s:
                 self.effort = {c.code: (c.suggested_limit, c.suggested_unit) for c in s.scalars(select(ProblemClass))}
 
-        def _report(self) -> None:
-            self.rng = self.report_rng
+        def _with_rng(self, rng: random.Random, action: Any, *args: Any) -> None:
+            saved, self.rng = self.rng, rng
             try:
-                super()._report()
+                action(*args)
             finally:
-                self.rng = self.actor_rng
+                self.rng = saved
+
+        def _case_rng(self, case_id: int) -> random.Random:
+            return self.case_rngs.setdefault(case_id, random.Random(f"{self.seed}:{case_id}"))
+
+        def _report(self) -> None:
+            self._with_rng(self.report_rng, super()._report)
 
         def _schedule_case(self, case_id: int) -> None:
-            current, self.rng = self.rng, self.actor_rng
-            try:
-                super()._schedule_case(case_id)
-            finally:
-                self.rng = current
+            self._with_rng(self._case_rng(case_id), super()._schedule_case, case_id)
+
+        def _act(self, case_id: int) -> None:
+            self._with_rng(self._case_rng(case_id), super()._act, case_id)
 
         def _delay(self, sim: Any, row: Any) -> datetime:
             if row.spec_id != "handle" or row.class_code not in self.effort:

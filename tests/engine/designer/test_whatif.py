@@ -30,3 +30,10 @@ def test_shorter_limits_make_more_cases_overdue():
 def test_limits_on_the_size_of_a_run():
     with pytest.raises(ValidationError):
         compare(bpmn_files(), bpmn_files(), days=0)
+
+
+def test_the_same_version_twice_gives_the_same_figures():
+    # Both runs share one process: nothing of the first (scripted plans, caches) may leak into the second.
+    result = compare(bpmn_files(), bpmn_files(), seed=5, days=1, cases_per_day=30)
+    assert result.before == result.after
+    assert result.before.cases == 30
