@@ -11,10 +11,12 @@ from flask import abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from engine.designer import lifecycle
-from engine.errors import CityCaseError
+from engine.errors import CityCaseError, Conflict
 from web.designer import bp
 from web.designer.assets import installed
+from web.designer.views import PROBLEM_KINDS
 from web.extensions import get_session, rollback
+from web.messages import error_message
 from web.security import current_actor, now, role_required
 
 KINDS = {"bpmn": "bpmn", "dmn": "dmn", "form": "form"}
@@ -34,6 +36,7 @@ def edit(version_id: int, name: str):
     response = render_template(
         "designer/editor.html", version_id=version_id, name=name, kind=kind, files=sorted(files),
         forms=sorted(f for f in files if f.endswith(".form")),
+        kinds={kind: str(label) for kind, label in PROBLEM_KINDS.items()},
         installed=installed(), can_edit=current_actor().role == "designer",
         file_url=url_for("designer.download", version_id=version_id, name=name, inline=1),
         save_url=url_for("designer.save"), element=request.args.get("element", ""))
@@ -56,9 +59,12 @@ def save():
         row = lifecycle.propose(s, {**files, name: text}, current_actor(), now())
     except lifecycle.ProposalRefused as exc:
         rollback()
-        return jsonify({"error": "invalid", "message": str(exc),
+        return jsonify({"error": "invalid", "message": _("Not saved: the files have problems"),
                         "problems": [p.as_dict() for p in exc.problems]}), 422
+    except Conflict:
+        rollback()
+        return jsonify({"error": "Conflict", "message": _("These files are already a version; nothing was saved.")}), 409
     except CityCaseError as exc:
         rollback()
-        return jsonify({"error": type(exc).__name__, "message": str(exc)}), getattr(exc, "http_status", 400)
+        return jsonify({"error": type(exc).__name__, "message": error_message(exc)}), getattr(exc, "http_status", 400)
     return jsonify({"id": row.id, "url": url_for("designer.version", version_id=row.id)}), 201

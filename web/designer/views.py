@@ -9,19 +9,43 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.utils import secure_filename
 
 from engine.db import transaction
 from engine.designer import lifecycle, migration
 from engine.designer.diff import diff_files
-from engine.errors import CityCaseError
+from engine.errors import CityCaseError, Conflict, Forbidden, ValidationError
 from web.designer import bp
 from web.extensions import get_session, rollback, state
+from web.messages import PageConflict, PageForbidden, Shown
 from web.security import current_actor, now, role_required
 
+_STATES = {"proposed": _l("proposed"), "active": _l("active"), "retired": _l("retired")}
+# engine.designer.validation.ProblemKind values, as a designer reads them.
+PROBLEM_KINDS = {
+    "file": _l("File"), "malicious": _l("Refused as unsafe"), "xml": _l("Not well-formed XML"),
+    "schema": _l("Not valid BPMN"), "expression": _l("Expression"), "lane": _l("Lane"), "form": _l("Form"),
+    "service": _l("Service task"), "dmn": _l("Decision table"), "department": _l("Department"),
+    "time_limit": _l("Time limit"), "unreachable": _l("Unreachable"), "parse": _l("Process"),
+}
+
+
+class UploadRefused(Shown, ValidationError):
+    pass
 DESIGNER = ("designer",)
 READERS = ("designer", "leader", "auditor")
 _MIME = {"bpmn": "application/xml", "dmn": "application/xml", "form": "application/json"}
+
+
+@bp.app_template_filter("version_state")
+def version_state(value: str) -> str:
+    return str(_STATES.get(value, value))
+
+
+@bp.app_template_filter("problem_kind")
+def problem_kind(value: str) -> str:
+    return str(PROBLEM_KINDS.get(value, value))
 
 
 @bp.route("/")
@@ -58,7 +82,12 @@ def download(version_id: int, name: str):
 @bp.route("/versions/<int:version_id>/approve", methods=["POST"])
 @role_required(*DESIGNER)
 def approve(version_id: int):
-    row = lifecycle.approve(get_session(), version_id, current_actor(), now())
+    try:
+        row = lifecycle.approve(get_session(), version_id, current_actor(), now())
+    except Forbidden:
+        raise PageForbidden(_("Another designer must approve this version: you proposed it.")) from None
+    except Conflict:
+        raise PageConflict(_("Only a proposed version can be approved.")) from None
     flash(_("Version %(id)s is now active for new cases.", id=row.id), "ok")
     return redirect(url_for("designer.index"))
 
@@ -66,7 +95,10 @@ def approve(version_id: int):
 @bp.route("/versions/<int:version_id>/rollback", methods=["POST"])
 @role_required(*DESIGNER)
 def rollback_version(version_id: int):
-    row = lifecycle.rollback(get_session(), version_id, current_actor(), now())
+    try:
+        row = lifecycle.rollback(get_session(), version_id, current_actor(), now())
+    except Conflict:
+        raise PageConflict(_("Only a retired version that was once active can be made active again.")) from None
     flash(_("Version %(id)s is active again.", id=row.id), "ok")
     return redirect(url_for("designer.index"))
 
@@ -88,11 +120,11 @@ def _uploaded_files(base: dict[str, str]) -> dict[str, str]:
     for upload in request.files.getlist("files"):
         name = secure_filename(upload.filename or "")
         if not name.endswith((".bpmn", ".dmn", ".form")):
-            raise CityCaseError(_("Only .bpmn, .dmn and .form files can be uploaded (got %(name)s).", name=name))
+            raise UploadRefused(_("Only .bpmn, .dmn and .form files can be uploaded (got %(name)s).", name=name))
         try:
             text = upload.read(4 * 1024 * 1024 + 1).decode("utf-8")
         except UnicodeDecodeError:
-            raise CityCaseError(_("%(name)s is not UTF-8 text.", name=name)) from None
+            raise UploadRefused(_("%(name)s is not UTF-8 text.", name=name)) from None
         files[f"forms/{name}" if name.endswith(".form") else name] = text
     return files
 

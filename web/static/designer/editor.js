@@ -11,6 +11,7 @@
   var saveButton = document.getElementById("save-proposal");
   var problemList = document.getElementById("problems");
   var editor = null;
+  var kinds = JSON.parse(d.kinds || "{}");
 
   function say(text, kind) {
     status.textContent = text;
@@ -111,7 +112,8 @@
       var li = document.createElement("li");
       li.className = "problem problem-" + p.kind;
       var here = p.file === d.name && p.element_id;
-      var label = "[" + p.kind + "] " + p.file + (p.element_id ? " #" + p.element_id : "") + ": " + p.message;
+      var kind = kinds[p.kind] || p.kind;
+      var label = "[" + kind + "] " + p.file + (p.element_id ? " #" + p.element_id : "") + ": " + p.message;
       if (here) {
         var button = document.createElement("button");
         button.type = "button";
