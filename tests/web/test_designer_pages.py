@@ -47,7 +47,8 @@ def test_save_from_editor_then_four_eyes_approval_and_diff(client, city, clock):
     saved = _propose(client, changed)
     assert saved.status_code == 201
     new_id = saved.get_json()["id"]
-    assert client.post(f"/designer/versions/{new_id}/approve").status_code == 403  # the proposer
+    refused = client.post(f"/designer/versions/{new_id}/approve")  # by the proposer
+    assert refused.status_code == 403 and "须由另一位设计员批准" in refused.get_data(as_text=True)
     login(client, "designer2")
     assert client.post(f"/designer/versions/{new_id}/approve").status_code == 302
     listing = client.get("/designer/").get_data(as_text=True)
