@@ -9,7 +9,6 @@ code. Everything random comes from one seeded generator: same seed, same result.
 
 from __future__ import annotations
 
-import copy
 import heapq
 import random
 import statistics
@@ -244,9 +243,7 @@ class Simulator:
     # --- the loop ---------------------------------------------------------------------------------
     def _report(self) -> None:
         cell = self.rng.choice(self.cells)
-        # A copy: deciding pops the plan's lists, and the scripted plans are shared by every run.
-        plan = copy.deepcopy(SCRIPTED[len(self.cases)]) if len(self.cases) < len(SCRIPTED) else random_plan(self.rng)
-        sim = _Sim(plan)
+        sim = _Sim(SCRIPTED[len(self.cases)] if len(self.cases) < len(SCRIPTED) else random_plan(self.rng))
         lon = self.rng.uniform(cell.min_lon, cell.max_lon)
         lat = self.rng.uniform(cell.min_lat, cell.max_lat)
         report = {"source": sim.plan.source, "class_code": self.rng.choice(self.classes), "lon": lon, "lat": lat,

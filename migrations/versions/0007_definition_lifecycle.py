@@ -7,7 +7,7 @@ The definition history is append-only like the case history (0004's trigger func
 PostgreSQL, RAISE(ABORT) triggers on SQLite).
 
 Revision ID: 0007
-Revises: 0006 (chained after 0009 until 0005 and 0006 are merged)
+Revises: 0006 (chained after main's head 0008 until 0005 and 0006 are merged)
 """
 import sqlalchemy as sa
 from alembic import op
@@ -15,7 +15,7 @@ from alembic import op
 from engine.models import UTCDateTime
 
 revision = "0007"
-down_revision = "0009"  # main has 0009 (after 0004) and no 0005/0006 yet; the merger re-chains to "0006"
+down_revision = "0008"  # main's head today (0004 → 0009 → 0008); the merger re-chains to "0006"
 branch_labels = None
 depends_on = None
 
