@@ -58,12 +58,12 @@ def deploy(ctx: CliContext, paths: tuple[str, ...], deployed_by: str) -> None:
         files = read_definition_files(list(paths))
         with transaction(ctx.session_factory) as s:
             row, created = do_deploy(s, files, deployed_by, SystemClock().now())
-            return {"process_id": row.process_id, "version": row.version, "sha256": row.sha256,
-                    "created": created, "files": sorted(files)}
+            return {"id": row.id, "process_id": row.process_id, "version": row.version, "sha256": row.sha256,
+                    "state": row.state, "created": created, "files": sorted(files)}
 
     out = _run(go)
     emit(ctx, out, f"{'deployed' if out['created'] else 'already deployed'} {out['process_id']} "
-                   f"version {out['version']} ({out['sha256'][:12]})")
+                   f"version {out['version']} ({out['sha256'][:12]}), {out['state']}")
 
 
 @cli.command()

@@ -137,26 +137,30 @@ def check_bpmn_expressions(root: etree._Element, filename: str) -> None:
             raise DefinitionError(f"{filename}: element {_element_id(el)!r} ({tag}) refused: {exc}") from None
 
 
+def check_dmn_cell(column: str, text: str) -> None:
+    """Check one DMN cell's text; ``column`` is the tag holding it (inputExpression, inputEntry…)."""
+    text = text.strip()
+    if not text or text == "-":
+        return
+    if column in ("inputExpression", "outputEntry"):
+        check_expression(text)
+    elif column == "inputEntry":
+        text = text.replace("?", "dmninputexpr")
+        try:
+            check_expression(text)
+        except ExpressionRefused as first:
+            if "not a valid expression" not in str(first):
+                raise
+            check_expression(f"dmninputexpr {text}")
+
+
 def check_dmn_expressions(root: etree._Element, filename: str) -> None:
     for el in root.iter():
         owner = el.getparent()
         if not isinstance(el.tag, str) or etree.QName(el).localname != "text" or owner is None:
             continue
-        parent = etree.QName(owner).localname
-        text = (el.text or "").strip()
-        if not text or text == "-":
-            continue
         try:
-            if parent in ("inputExpression", "outputEntry"):
-                check_expression(text)
-            elif parent == "inputEntry":
-                text = text.replace("?", "dmninputexpr")
-                try:
-                    check_expression(text)
-                except ExpressionRefused as first:
-                    if "not a valid expression" not in str(first):
-                        raise
-                    check_expression(f"dmninputexpr {text}")
+            check_dmn_cell(etree.QName(owner).localname, el.text or "")
         except ExpressionRefused as exc:
             raise DefinitionError(f"{filename}: DMN cell {_element_id(el)!r} refused: {exc}") from None
 
@@ -268,7 +272,16 @@ _lock = threading.Lock()
 
 
 def deploy(session: Session, files: dict[str, str], deployed_by: str, now: datetime) -> tuple[DefinitionVersion, bool]:
-    """Store a checked file set as a new version; returns (version, created). Never commits."""
+    """Store a checked file set and make it the active version at once — for set-up and the demo
+    (``citycase deploy``). Designers go through engine.designer.lifecycle (propose, approve by
+    another designer); this path records the activation as done by the system. Never commits."""
+    from engine.designer.lifecycle import deploy_as_system
+
+    return deploy_as_system(session, files, deployed_by, now)
+
+
+def store(session: Session, files: dict[str, str], proposed_by: str, now: datetime) -> tuple[DefinitionVersion, bool]:
+    """Store a checked file set as a new (proposed) version; returns (version, created). Never commits."""
     loaded = build(files)
     existing = session.scalar(select(DefinitionVersion).where(DefinitionVersion.sha256 == loaded.sha256))
     if existing is not None:
@@ -277,7 +290,7 @@ def deploy(session: Session, files: dict[str, str], deployed_by: str, now: datet
                           .where(DefinitionVersion.process_id == loaded.process_id)) or 0
     row = DefinitionVersion(process_id=loaded.process_id, version=last + 1, sha256=loaded.sha256,
                             files=orjson.dumps(files, option=orjson.OPT_SORT_KEYS).decode(),
-                            deployed_by=deployed_by, deployed_at=now)
+                            deployed_by=proposed_by, deployed_at=now, state="proposed")
     session.add(row)
     session.flush()
     loaded.id = row.id
@@ -305,11 +318,12 @@ def load(session: Session, definition_id: int, sha256: str | None = None) -> Loa
 
 
 def latest(session: Session, process_id: str = "case_lifecycle") -> LoadedDefinition:
+    """The ACTIVE version of a process: the one new cases start on (proposals wait for approval)."""
     row = session.execute(select(DefinitionVersion.id, DefinitionVersion.sha256)
-                          .where(DefinitionVersion.process_id == process_id)
+                          .where(DefinitionVersion.process_id == process_id, DefinitionVersion.state == "active")
                           .order_by(DefinitionVersion.version.desc()).limit(1)).first()
     if row is None:
-        raise NotFound(f"no definition of {process_id!r} is deployed; run: citycase deploy bpmn/")
+        raise NotFound(f"no definition of {process_id!r} is active; run: citycase deploy bpmn/")
     return load(session, row.id, row.sha256)
 
 

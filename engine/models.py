@@ -161,9 +161,28 @@ class DefinitionVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     files: Mapped[str] = mapped_column(Text)  # JSON {filename: text}
-    deployed_by: Mapped[str] = mapped_column(String(64))
-    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deployed_by: Mapped[str] = mapped_column(String(64))  # the proposer
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when it was proposed
+    # proposed | active | retired (engine.designer.lifecycle); one active version per process.
+    state: Mapped[str] = mapped_column(String(12), default="proposed", server_default="proposed")
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+
+class DefinitionEvent(Base):
+    """Append-only, hash-chained history of definition versions (proposed, approved, rolled back…)."""
+
+    __tablename__ = "definition_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definition_version.id"), index=True)
+    data: Mapped[str] = mapped_column(Text)  # canonical JSON: hashes of the versions involved
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Case(Base):

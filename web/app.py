@@ -64,12 +64,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
     from web.cases.display import register_filters
+    from web.designer import bp as designer_bp
     from web.inbox import bp as inbox_bp
     from web.report import bp as report_bp
     from web.stats import bp as stats_bp
 
     register_filters(app)
-    for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp, audit_bp):
+    for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp, audit_bp, designer_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")

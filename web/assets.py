@@ -238,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     install_echarts(force="--force" in args)
     install_axe(force="--force" in args)
     install_bpmn_js(force="--force" in args)
+    from web.designer.assets import install as install_bpmnio  # the designer pages' editors
+
+    install_bpmnio(force="--force" in args)
     return 0
 
 

@@ -19,7 +19,7 @@ from engine import definitions
 from engine.audit.chain import EVENT_COLUMNS, CaseHead, check_case
 from engine.audit.problems import Problem, ProblemKind, VerifyReport
 from engine.audit.projection import CASE_COLUMNS, compare_row
-from engine.audit.replay import canonical_state, replay
+from engine.audit.replay import canonical_state, replay, start_definition_id
 from engine.audit.rows import raw_rows
 
 _LOCATE_LIMIT = 200  # lookups for the origin of a foreign event per run; past it, "edited" is reported
@@ -107,8 +107,8 @@ class _ReplayProblem(Exception):
 def _replay(session: Session, case: dict[str, Any], rows: list[Sequence[Any]]):
     number, case_id = case["number"], case["id"]
     try:
-        definition = definitions.load(session, case["definition_id"])
-        replayed = replay(definition, number, rows)
+        definition = definitions.load(session, start_definition_id(case["definition_id"], rows))
+        replayed = replay(definition, number, rows, session)
     except Exception as exc:  # noqa: BLE001 — a history that cannot run is itself the finding
         raise _ReplayProblem(Problem(ProblemKind.REPLAY_FAILED, f"replaying the history failed: "
                                      f"{type(exc).__name__}: {exc}", number, case_id)) from exc

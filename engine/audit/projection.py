@@ -68,7 +68,7 @@ def compare_row(case: Mapping[str, Any], rows: Sequence[Sequence[Any]], definiti
     """Problems (and the legacy note) for a case whose chain is intact."""
     f = _Findings(case)
     start = orjson.loads(rows[0][DATA])
-    f.differs("definition_id", rows[0][SPEC_HASH], definition_sha, 1)
+    f.differs("definition_id", _current_spec_hash(rows), definition_sha, 1)
     f.differs("created_at", _time(rows[0][AT]), _time(case["created_at"]), 1)
     report = start.get("report")
     if report is None:
@@ -87,6 +87,15 @@ def compare_row(case: Mapping[str, Any], rows: Sequence[Sequence[Any]], definiti
         f.differs("department_code", replayed.department, case["department_code"])
         f.differs("closed_at", replayed.closed_at, _time(case["closed_at"]))
     return f.items
+
+
+def _current_spec_hash(rows: Sequence[Sequence[Any]]) -> Any:
+    """The version the history leaves the case on: its start's, or its last migration's target."""
+    current = rows[0][SPEC_HASH]
+    for row in rows:
+        if row[KIND] == EventKind.MIGRATION:
+            current = orjson.loads(row[DATA]).get("to")
+    return current
 
 
 def _check_reporter(f: _Findings, case: Mapping[str, Any], commitment: str | None,

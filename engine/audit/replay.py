@@ -79,8 +79,13 @@ def _step(kind: str, data: dict[str, Any], task_id: str | None) -> Callable[[Bpm
     return None  # claim, release, rating…: no workflow change
 
 
-def replay(definition: definitions.LoadedDefinition, number: str, rows: Iterable[Sequence[Any]]) -> Replayed:
-    """Replay event rows (``chain.EVENT_COLUMNS`` order); raises on a history that cannot run."""
+def replay(definition: definitions.LoadedDefinition, number: str, rows: Iterable[Sequence[Any]],
+           session: Any = None) -> Replayed:
+    """Replay event rows (``chain.EVENT_COLUMNS`` order); raises on a history that cannot run.
+
+    ``definition`` is the version the case started on (``start_definition_id``); a migration
+    event re-binds the workflow to the version it names, loaded through ``session``, exactly as
+    the migration did (engine.designer.migration)."""
     rows = list(rows)
     if not rows or rows[0][KIND] != EventKind.START:
         raise ValueError("history does not begin with a start event")
@@ -93,6 +98,13 @@ def replay(definition: definitions.LoadedDefinition, number: str, rows: Iterable
     status, outcome, closed_at, updated_at = "open", None, None, clock.now()
     for row in rows:
         data = orjson.loads(row[DATA])
+        if row[KIND] == EventKind.MIGRATION:
+            from engine.designer.migration import replay_migration
+
+            if session is None:
+                raise ValueError("replaying a migrated case needs a session to load its versions")
+            wf, definition = replay_migration(session, wf, ids.counter, definition, data)
+            continue
         apply = _step(row[KIND], data, row[TASK_ID])
         if apply is None:
             continue
@@ -108,9 +120,18 @@ def replay(definition: definitions.LoadedDefinition, number: str, rows: Iterable
     return Replayed(dump_state(wf, ids.counter), str(status), outcome, department, closed_at, updated_at)
 
 
-def replay_state(definition: definitions.LoadedDefinition, number: str, rows: Iterable[Any]) -> bytes:
+def start_definition_id(case_definition_id: int, rows: Iterable[Sequence[Any]]) -> int:
+    """The version a case started on: the one its first migration left, or its current one."""
+    for row in rows:
+        if row[KIND] == EventKind.MIGRATION:
+            return int(orjson.loads(row[DATA])["from_id"])
+    return case_definition_id
+
+
+def replay_state(definition: definitions.LoadedDefinition, number: str, rows: Iterable[Any],
+                 session: Any = None) -> bytes:
     """The state the recorded events produce, serialized like a stored state."""
-    return replay(definition, number, [_as_tuple(r) for r in rows]).state
+    return replay(definition, number, [_as_tuple(r) for r in rows], session).state
 
 
 def _as_tuple(row: Any) -> Sequence[Any]:
@@ -139,4 +160,4 @@ def canonical_state(blob: bytes) -> dict[str, Any]:
     return state
 
 
-__all__ = ["Replayed", "replay", "replay_state", "canonical_state"]
+__all__ = ["Replayed", "replay", "replay_state", "start_definition_id", "canonical_state"]

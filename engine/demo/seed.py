@@ -389,5 +389,6 @@ def _demo_users(departments: list[dict]) -> list[dict]:
     add("leader1", "leader", f"{CITY_NAME}{ROLE_NAMES['leader']}")
     add("auditor1", "auditor", f"{ROLE_NAMES['auditor']}1")
     add("designer1", "designer", f"{ROLE_NAMES['designer']}1")
+    add("designer2", "designer", f"{ROLE_NAMES['designer']}2")  # four eyes: one proposes, another approves
     add("admin1", "admin", f"{ROLE_NAMES['admin']}1")
     return users

@@ -1,0 +1,210 @@
+"""Moving running cases to another version of their process.
+
+citycase stores a case's workflow without its spec (engine/state.py) and SpiffWorkflow refers
+to a task's spec by name (the BPMN id). Moving a case therefore means: check that every task
+that happened or is under way (completed, ready, waiting, future…) has an element of the same
+type, in the same lane, reached from the same predecessor, in the new version; drop predicted
+(LIKELY/MAYBE) branches whose element is gone (SpiffWorkflow predicts them again as the case
+moves on); and load the same state under the new spec. Task ids, so claims, inbox rows,
+deadline rows and history references, stay as they are — unlike SpiffWorkflow's own
+``migrate_workflow``, which resets READY and WAITING tasks under new ids.
+
+Each move is one history event (kind ``migration``) carrying both versions' hashes and ids;
+replay performs the same re-binding at that event (:func:`rebind`), so verify still reproduces
+a migrated case. The functions take a session and never commit: the CLI and the pages commit
+each case in its own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+import orjson
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from engine import definitions
+from engine.errors import Conflict, NotFound, ValidationError
+from engine.history import canonical_json, event_hash
+from engine.model import OPEN_STATUSES, EventKind
+from engine.models import Case, DefinitionVersion, Event, TaskRow
+from engine.services import SCRIPT_ENGINE
+from engine.state import dump_state, load_state
+
+_PREDICTED = TaskState.LIKELY | TaskState.MAYBE
+
+
+@dataclass(frozen=True)
+class CaseCheck:
+    case_id: int
+    number: str
+    from_id: int
+    movable: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Moved:
+    case_id: int
+    number: str
+    from_id: int
+    to_id: int
+    seq: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+# --- compatibility ---------------------------------------------------------------------------------
+
+def _workflows(wf: Any) -> list[tuple[Any, str | None]]:
+    """The top workflow and its subprocesses, with the subprocess spec name (None for the top)."""
+    return [(wf, None), *[(sub, sub.spec.name) for sub in wf.subprocesses.values()]]
+
+
+def _spec_of(new: definitions.LoadedDefinition, sub_name: str | None) -> Any:
+    return new.spec if sub_name is None else new.subprocess_specs.get(sub_name)
+
+
+def incompatibilities(wf: Any, new: definitions.LoadedDefinition) -> list[str]:
+    """Why this workflow cannot run on ``new`` (empty when it can)."""
+    reasons: list[str] = []
+    for workflow, sub_name in _workflows(wf):
+        spec = _spec_of(new, sub_name)
+        if spec is None:
+            reasons.append(f"subprocess {sub_name!r} does not exist in the new version")
+            continue
+        for task in workflow.tasks.values():
+            if task.state & _PREDICTED:
+                continue
+            old_ts = task.task_spec
+            name = old_ts.bpmn_id or old_ts.name
+            new_ts = spec.task_specs.get(old_ts.name)
+            if new_ts is None:
+                reasons.append(f"{name}: removed in the new version")
+            elif type(new_ts) is not type(old_ts):
+                reasons.append(f"{name}: was a {type(old_ts).__name__}, is a {type(new_ts).__name__}")
+            elif old_ts.bpmn_id and getattr(old_ts, "lane", None) != getattr(new_ts, "lane", None):
+                reasons.append(f"{name}: moved from lane {old_ts.lane!r} to {new_ts.lane!r}")
+            elif task.parent is not None and task.parent.task_spec.name in spec.task_specs and \
+                    new_ts not in spec.task_specs[task.parent.task_spec.name].outputs:
+                reasons.append(f"{name}: no longer follows {task.parent.task_spec.bpmn_id or task.parent.task_spec.name}")
+    return sorted(set(reasons))
+
+
+# --- re-binding (shared with replay) -----------------------------------------------------------
+
+def _prune(tasks: dict[str, Any], spec: Any) -> None:
+    """Drop predicted tasks whose element is gone, with their predicted descendants."""
+    doomed = [tid for tid, t in tasks.items() if t["state"] & _PREDICTED and t["task_spec"] not in spec.task_specs]
+    while doomed:
+        tid = doomed.pop()
+        task = tasks.pop(tid, None)
+        if task is None:
+            continue
+        parent = tasks.get(task["parent"]) if task["parent"] else None
+        if parent is not None and tid in parent["children"]:
+            parent["children"].remove(tid)
+        doomed.extend(task["children"])
+
+
+def rebind(wf: Any, counter: int, new: definitions.LoadedDefinition) -> Any:
+    """The same workflow state under the new version's spec (task ids unchanged)."""
+    state = orjson.loads(dump_state(wf, counter))
+    _prune(state["tasks"], new.spec)
+    for sub in (state.get("subprocesses") or {}).values():
+        sub_spec = new.subprocess_specs.get(sub["spec"])
+        if sub_spec is not None:
+            _prune(sub["tasks"], sub_spec)
+    rebound, _ = load_state(orjson.dumps(state), new.spec, new.subprocess_specs, SCRIPT_ENGINE)
+    return rebound
+
+
+# --- dry run and move ----------------------------------------------------------------------------
+
+def _target(session: Session, to_id: int) -> tuple[DefinitionVersion, definitions.LoadedDefinition]:
+    row = session.get(DefinitionVersion, to_id)
+    if row is None:
+        raise NotFound(f"definition version {to_id} does not exist")
+    return row, definitions.load(session, to_id)
+
+
+def _check(session: Session, case: Any, target: DefinitionVersion, new: definitions.LoadedDefinition) -> CaseCheck:
+    if case.definition_id == target.id:
+        return CaseCheck(case.id, case.number, case.definition_id, False, ["already on this version"])
+    old = definitions.load(session, case.definition_id)
+    if old.process_id != new.process_id:
+        return CaseCheck(case.id, case.number, case.definition_id, False,
+                         [f"runs process {old.process_id!r}, not {new.process_id!r}"])
+    wf, _ = load_state(case.state, old.spec, old.subprocess_specs, SCRIPT_ENGINE)
+    reasons = incompatibilities(wf, new)
+    return CaseCheck(case.id, case.number, case.definition_id, not reasons, reasons)
+
+
+def plan(session: Session, to_id: int, case_ids: list[int] | None = None) -> list[CaseCheck]:
+    """Dry run: every open case not yet on ``to_id`` (or the given ones), movable or not and why."""
+    target, new = _target(session, to_id)
+    query = select(Case.id, Case.number, Case.definition_id, Case.state).order_by(Case.id)
+    if case_ids:
+        query = query.where(Case.id.in_(case_ids))
+    else:
+        query = query.where(Case.status.in_(OPEN_STATUSES), Case.definition_id != to_id)
+    checks = []
+    for case in session.execute(query):
+        checks.append(_check(session, case, target, new))
+    return checks
+
+
+def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) -> Moved:
+    """Move one open case to ``to_id``; refuses (nothing written) when it cannot move."""
+    target, new = _target(session, to_id)
+    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    if case.status not in OPEN_STATUSES:
+        raise ValidationError(f"case {case.number} is {case.status}; only open cases move")
+    check = _check(session, case, target, new)
+    if not check.movable:
+        raise ValidationError(f"case {case.number} cannot move: {'; '.join(check.reasons)}")
+    old = definitions.load(session, case.definition_id)
+    wf, counter = load_state(case.state, old.spec, old.subprocess_specs, SCRIPT_ENGINE)
+    state = dump_state(rebind(wf, counter, new), counter)
+    seq, prev_hash, version = case.last_seq + 1, case.last_hash, case.version  # before the update refreshes them
+    data_json = canonical_json({"from": old.sha256, "to": new.sha256, "from_id": old.id, "to_id": new.id})
+    h = event_hash(prev_hash, case.number, seq, now, actor, EventKind.MIGRATION, None, None, data_json,
+                   new.sha256)
+    moved = update(Case).where(Case.id == case.id, Case.version == version).values(
+        definition_id=new.id, state=state, version=version + 1, last_seq=seq, last_hash=h, updated_at=now)
+    done = cast("CursorResult[Any]", session.execute(moved))
+    if done.rowcount != 1:
+        raise Conflict(f"case {case.number} was changed by someone else; run the migration again")
+    session.add(Event(case_id=case.id, seq=seq, at=now, actor=actor, kind=str(EventKind.MIGRATION), task_id=None,
+                      task_spec=None, data=data_json, spec_hash=new.sha256, prev_hash=prev_hash, hash=h))
+    for row in session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)):
+        info = new.user_tasks.get(row.spec_id)
+        if info is not None and info.name != row.name:
+            row.name = info.name  # a renamed step; id, claim and deadlines stay
+    session.flush()
+    return Moved(case.id, case.number, old.id, new.id, seq)
+
+
+# --- replay ----------------------------------------------------------------------------------------
+
+def replay_migration(session: Session, wf: Any, counter: int, current: definitions.LoadedDefinition,
+                     data: dict[str, Any]) -> tuple[Any, definitions.LoadedDefinition]:
+    """Replay's side of a migration event: check the recorded hashes and re-bind the same way."""
+    if data.get("from") != current.sha256:
+        raise ValueError(f"migration event from {data.get('from')} but the case ran on {current.sha256}")
+    new = definitions.load(session, int(data["to_id"]))
+    if new.sha256 != data.get("to"):
+        raise ValueError(f"migration event to {data.get('to')} but version {new.id} is {new.sha256}")
+    return rebind(wf, counter, new), new
+
+
+__all__ = ["CaseCheck", "Moved", "incompatibilities", "rebind", "plan", "move", "replay_migration"]

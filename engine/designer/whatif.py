@@ -1,0 +1,171 @@
+"""What-if: the same simulated city run on two versions, side by side.
+
+Each version runs in its own throw-away SQLite database holding the demo city (same city seed,
+same calendar) with that version active, driven by engine.demo.simulate's Simulator with the same
+seed over the same simulated days. Nothing touches the real database. The figures a designer
+compares: cases per department, handling deadlines met / warned / overdue, escalations and
+mean working-clock hours to close.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from engine.clock import ManualClock
+from engine.db import make_engine, session_factory, transaction, upgrade
+from engine.errors import ValidationError
+from engine.model import EngineContext
+from engine.models import Case, Outbox
+
+START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, as the CLI's simulate uses
+MAX_CASES = 2000
+
+
+@dataclass(frozen=True)
+class Figures:
+    cases: int
+    closed: int
+    per_department: dict[str, int]
+    met: int  # closed with no warning and no overdue mark
+    warned: int  # warned, never overdue
+    overdue: int
+    escalations: int
+    mean_hours_to_close: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    seed: int
+    days: int
+    cases_per_day: int
+    before: Figures
+    after: Figures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "days": self.days, "cases_per_day": self.cases_per_day,
+                "before": self.before.as_dict(), "after": self.after.as_dict()}
+
+
+def _figures(factory: Any, summary: dict[str, Any]) -> Figures:
+    with factory() as s:
+        rows = s.execute(select(Case.id, Case.department_code, Case.outcome, Case.created_at, Case.closed_at)).all()
+        marks: dict[int, set[str]] = {}
+        for case_id, kind in s.execute(select(Outbox.case_id, Outbox.kind).where(
+                Outbox.kind.in_(("deadline_warning", "overdue")))):
+            marks.setdefault(case_id, set()).add(kind)
+        total = s.scalar(select(func.count(Case.id))) or 0
+    per_department = Counter(r.department_code or "-" for r in rows)
+    closed = [r for r in rows if r.outcome == "closed" and r.closed_at]
+    overdue = sum(1 for m in marks.values() if "overdue" in m)
+    warned = sum(1 for m in marks.values() if m == {"deadline_warning"})
+    met = sum(1 for r in closed if r.id not in marks)
+    hours = [(r.closed_at - r.created_at).total_seconds() / 3600 for r in closed]
+    return Figures(total, len(closed), dict(sorted(per_department.items())), met, warned, overdue,
+                   int(summary.get("escalations", 0)), round(statistics.fmean(hours), 2) if hours else None)
+
+
+def _effort_simulator() -> type:
+    """The demo Simulator with the same reports for every version and handlers whose effort does
+    not follow the version under test.
+
+    The demo's actors act at a random share of each step's limit, so a shorter limit would only
+    make them faster. Here the handling step takes a share of the class's suggested limit from
+    the city's data (the same under both versions). (It overrides the simulator's private hooks
+    _report, _schedule_case, _act and _delay: keep them in step with engine/demo/simulate.py.)"""
+    from datetime import timedelta
+
+    from engine.demo.simulate import Simulator
+    from engine.models import ProblemClass
+
+    class EffortSimulator(Simulator):
+        def __init__(self, factory: Any, ctx: Any, seed: int) -> None:
+            super().__init__(factory, ctx, seed)
+            # Reports come from their own sequence and each case's actors from the case's own, so
+            # both versions get the same reports and a change that alters one case's path does
+            # not shift the random draws of every other case.
+            self.seed, self.report_rng = seed, random.Random(seed + 1)
+            self.case_rngs: dict[int, random.Random] = {}
+            with self.factory() as s:
+                self.effort = {c.code: (c.suggested_limit, c.suggested_unit) for c in s.scalars(select(ProblemClass))}
+
+        def _with_rng(self, rng: random.Random, action: Any, *args: Any) -> None:
+            saved, self.rng = self.rng, rng
+            try:
+                action(*args)
+            finally:
+                self.rng = saved
+
+        def _case_rng(self, case_id: int) -> random.Random:
+            return self.case_rngs.setdefault(case_id, random.Random(f"{self.seed}:{case_id}"))
+
+        def _report(self) -> None:
+            self._with_rng(self.report_rng, super()._report)
+
+        def _schedule_case(self, case_id: int) -> None:
+            self._with_rng(self._case_rng(case_id), super()._schedule_case, case_id)
+
+        def _act(self, case_id: int) -> None:
+            self._with_rng(self._case_rng(case_id), super()._act, case_id)
+
+        def _delay(self, sim: Any, row: Any) -> datetime:
+            if row.spec_id != "handle" or row.class_code not in self.effort:
+                return super()._delay(sim, row)
+            amount, unit = self.effort[row.class_code]
+            late = sim.plan.late
+            frac = self.rng.uniform(1.05, 1.5) if late else self.rng.uniform(0.1, 0.75)
+            at = self.calendar.add_working_time(row.created_at, max(0.02, frac * amount), unit)
+            return max(at, self.clock.now() + timedelta(minutes=1))
+
+    return EffortSimulator
+
+
+def run_version(files: dict[str, str], *, seed: int, days: int, cases_per_day: int, config: dict[str, Any],
+                work_dir: Path) -> Figures:
+    """Run one version on a fresh simulated city; returns its figures."""
+    from engine.calendar import seed_calendar
+    from engine.definitions import deploy
+    from engine.demo.seed import seed_demo
+
+    url = f"sqlite:///{work_dir / 'city.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        factory = session_factory(engine)
+        with transaction(factory) as s:
+            seed_demo(s, seed=1)
+            seed_calendar(s, [START.year, START.year + 1], config["WORK_WINDOWS"], config["TIMEZONE"])
+            deploy(s, files, "what-if", START)
+        ctx = EngineContext(ManualClock(START), config["TIMEZONE"], config["WORK_WINDOWS"])
+        summary = _effort_simulator()(factory, ctx, seed).run(days=days, cases_per_day=cases_per_day)
+        return _figures(factory, summary)
+    finally:
+        engine.dispose()
+
+
+def compare(before: dict[str, str], after: dict[str, str], *, seed: int = 1, days: int = 3, cases_per_day: int = 40,
+            config: dict[str, Any] | None = None) -> WhatIf:
+    """Both versions on the same simulated city, seed and days."""
+    if days < 1 or cases_per_day < 1 or days * cases_per_day > MAX_CASES:
+        raise ValidationError(f"days and cases per day must be positive, at most {MAX_CASES} reports in all")
+    cfg = {"WORK_WINDOWS": "08:30-12:00,13:30-17:30", "TIMEZONE": "Asia/Shanghai", **(config or {})}
+    results = []
+    for files in (before, after):
+        with tempfile.TemporaryDirectory(prefix="citycase-whatif-") as tmp:
+            results.append(run_version(files, seed=seed, days=days, cases_per_day=cases_per_day, config=cfg,
+                                       work_dir=Path(tmp)))
+    return WhatIf(seed, days, cases_per_day, results[0], results[1])
+
+
+__all__ = ["Figures", "WhatIf", "compare", "run_version"]

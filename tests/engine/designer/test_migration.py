@@ -1,0 +1,98 @@
+"""Moving open cases to a new version: dry run with reasons, ids/claims/deadlines kept, verify still passes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engine.audit import verify_all
+from engine.commands import claim
+from engine.designer import lifecycle, migration
+from engine.errors import ValidationError
+from engine.model import EngineContext
+from engine.models import Case, Deadline, Event, TaskRow
+from engine.queries.process_data import task_data
+from tests.engine.designer.helpers import DESIGNER1, DESIGNER2, bpmn_files, with_department, with_first_limit
+from tests.factories import CaseDriver, actor_for, task_of
+
+
+def _activate(city, clock, files) -> int:
+    with city.session() as s:
+        vid = lifecycle.propose(s, files, DESIGNER1, clock.now()).id
+    with city.session() as s:
+        lifecycle.approve(s, vid, DESIGNER2, clock.now())
+    return vid
+
+
+def _lane_moved(files):
+    """``accept`` moves from the acceptor lane to the shift leader's: a case waiting there cannot move."""
+    bpmn = files["case_lifecycle.bpmn"].replace("<bpmn:flowNodeRef>accept</bpmn:flowNodeRef>", "", 1)
+    lane = bpmn.index('<bpmn:lane id="Lane_shift_leader"')
+    ref = bpmn.index("<bpmn:flowNodeRef>", lane)
+    bpmn = bpmn[:ref] + "<bpmn:flowNodeRef>accept</bpmn:flowNodeRef>" + bpmn[ref:]
+    return {**files, "case_lifecycle.bpmn": bpmn}
+
+
+def test_dry_run_then_move_keeps_tasks_and_verify_passes(city, clock):
+    ctx = EngineContext(clock)
+    waiting = CaseDriver(city, ctx)
+    waiting.start(source="supervisor")
+    first_task = waiting.tasks()
+    with city.session() as s:
+        row = task_of(s, waiting.case_id, first_task[0])
+        claim(s, ctx, row.id, actor_for(row))
+        before = {t.id: (t.spec_id, t.assignee, t.due_at) for t in s.scalars(
+            select(TaskRow).where(TaskRow.case_id == waiting.case_id))}
+        deadlines_before = sorted((d.task_id, d.due_at) for d in s.scalars(
+            select(Deadline).where(Deadline.case_id == waiting.case_id)))
+    old_id = city_active(city)
+    new_id = _activate(city, clock, with_first_limit(with_department(bpmn_files(), "E0102", "sanitation@330192"), "3"))
+    with city.session() as s:
+        checks = migration.plan(s, new_id)
+    assert [(c.case_id, c.movable, c.reasons) for c in checks] == [(waiting.case_id, True, [])]
+    clock.advance(timedelta(minutes=5))
+    with city.session() as s:
+        moved = migration.move(s, waiting.case_id, new_id, "designer1", clock.now())
+    assert (moved.from_id, moved.to_id) == (old_id, new_id)
+    with city.session() as s:
+        case = s.get(Case, waiting.case_id)
+        assert case.definition_id == new_id
+        after = {t.id: (t.spec_id, t.assignee, t.due_at) for t in s.scalars(
+            select(TaskRow).where(TaskRow.case_id == waiting.case_id))}
+        assert after == before
+        assert sorted((d.task_id, d.due_at) for d in s.scalars(
+            select(Deadline).where(Deadline.case_id == waiting.case_id))) == deadlines_before
+        event = s.scalars(select(Event).where(Event.case_id == waiting.case_id, Event.kind == "migration")).one()
+        assert event.actor == "designer1" and f'"from_id":{old_id}' in event.data
+        assert migration.plan(s, new_id) == []
+    assert first_task == ["accept"]
+    waiting.do("accept", {"decision": "file"})  # the case goes on under the new version
+    waiting.do("file", {"decision": "file"})
+    with city.session() as s:  # the migrated case now follows the new dispatch rule
+        assert task_data(s, task_of(s, waiting.case_id, "dispatch").id)["suggested_department"] == "sanitation@330192"
+    with city.session() as s:
+        checked, problems = verify_all(s)
+    assert checked >= 1 and problems == []
+
+
+def test_cases_that_cannot_move_say_why_and_are_refused(city, clock):
+    ctx = EngineContext(clock)
+    case = CaseDriver(city, ctx)
+    case.start(source="supervisor")
+    assert case.tasks() == ["accept"]
+    new_id = _activate(city, clock, _lane_moved(bpmn_files()))
+    with city.session() as s:
+        [check] = migration.plan(s, new_id)
+    assert not check.movable and check.reasons == ["accept: moved from lane 'acceptor' to 'shift_leader'"]
+    with pytest.raises(ValidationError), city.session() as s:
+        migration.move(s, case.case_id, new_id, "designer1", clock.now())
+    with city.session() as s:
+        assert s.get(Case, case.case_id).definition_id != new_id
+        assert verify_all(s)[1] == []
+
+
+def city_active(city) -> int:
+    with city.session() as s:
+        return lifecycle.active_id(s)

@@ -1,0 +1,103 @@
+"""Designer pages: roles, four eyes, proposals from the editor and from uploads, diff, migration, CSRF."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+
+from engine.designer import lifecycle
+from engine.models import Case
+from tests.engine.designer.helpers import bpmn_files, with_department
+from tests.web.webkit import csrf_token, login, make_app, supervisor_case
+
+
+@pytest.fixture
+def client(city, clock):
+    app = make_app(city, clock)
+    yield app.test_client()
+    app.extensions["citycase"].engine.dispose()
+
+
+def _propose(client, text: str, name: str = "dispatch.dmn", base: int = 1):
+    return client.post("/designer/proposals", json={"base": base, "name": name, "text": text})
+
+
+def test_roles(client):
+    login(client, "dispatcher1")
+    assert client.get("/designer/").status_code == 403
+    for reader in ("leader1", "auditor1"):
+        login(client, reader)
+        page = client.get("/designer/")
+        assert page.status_code == 200
+        assert "/designer/upload" not in page.get_data(as_text=True)
+        assert client.post("/designer/versions/1/rollback").status_code == 403
+        assert _propose(client, "x").status_code == 403
+        assert client.get("/designer/versions/1/files/dispatch.dmn").status_code == 200
+
+
+def test_save_from_editor_then_four_eyes_approval_and_diff(client, city, clock):
+    case = supervisor_case(city, clock)
+    login(client, "designer1")
+    editor = client.get("/designer/versions/1/edit/dispatch.dmn")
+    assert editor.status_code == 200 and "<script>" not in editor.get_data(as_text=True)
+    assert "script-src 'self';" in editor.headers["Content-Security-Policy"]
+    changed = with_department(bpmn_files(), "E0102", "sanitation@330192")["dispatch.dmn"]
+    saved = _propose(client, changed)
+    assert saved.status_code == 201
+    new_id = saved.get_json()["id"]
+    refused = client.post(f"/designer/versions/{new_id}/approve")  # by the proposer
+    assert refused.status_code == 403 and "须由另一位设计员批准" in refused.get_data(as_text=True)
+    login(client, "designer2")
+    assert client.post(f"/designer/versions/{new_id}/approve").status_code == 302
+    listing = client.get("/designer/").get_data(as_text=True)
+    assert re.search(rf"#{new_id}</a>.*?badge-active", listing, re.S)
+    diff = client.get(f"/designer/diff?a=1&b={new_id}").get_data(as_text=True)
+    assert "Rule_dispatch_34" in diff and "sanitation@330192" in diff
+    plan = client.get(f"/designer/versions/{new_id}/migrate").get_data(as_text=True)
+    assert case.number in plan
+    assert client.post(f"/designer/versions/{new_id}/migrate").status_code == 200
+    with city.session() as s:
+        assert s.get(Case, case.case_id).definition_id == new_id
+
+
+def test_invalid_and_malicious_files_are_refused_with_elements(client, city):
+    login(client, "designer1")
+    bad = bpmn_files()["dispatch.dmn"].replace('"water_supply"', '().__class__.__mro__', 1)
+    refused = _propose(client, bad)
+    assert refused.status_code == 422
+    assert [(p["kind"], p["element_id"]) for p in refused.get_json()["problems"]] == [("malicious", "Out_dispatch_1_0")]
+    xxe = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>'
+    page = client.post("/designer/upload", data={"files": (io.BytesIO(xxe.encode()), "dispatch.dmn")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "DOCTYPE" in page.get_data(as_text=True)
+    with city.session() as s:  # nothing was stored
+        assert [v.id for v in lifecycle.list_versions(s)] == [1]
+    assert client.get("/designer/").get_data(as_text=True).count("badge-proposed") == 0
+
+
+def test_csrf_is_required(city, clock):
+    app = make_app(city, clock, WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    page = client.get("/login")
+    client.post("/login", data={"username": "designer1", "password": "demo1234", "csrf_token": csrf_token(
+        page.get_data(as_text=True))})
+    assert client.post("/designer/versions/1/rollback").status_code == 400
+    assert _propose(client, bpmn_files()["dispatch.dmn"]).status_code == 400
+    token = csrf_token(client.get("/designer/").get_data(as_text=True))
+    assert client.post("/designer/versions/1/rollback", data={"csrf_token": token}).status_code == 409  # active
+    app.extensions["citycase"].engine.dispose()
+
+
+def test_whatif_page_compares_two_versions(client, city):
+    login(client, "designer1")
+    changed = with_department(bpmn_files(), "E0102", "sanitation@330192")["dispatch.dmn"]
+    new_id = _propose(client, changed).get_json()["id"]
+    assert client.get("/designer/whatif").status_code == 200
+    page = client.post("/designer/whatif", data={"a": 1, "b": new_id, "days": 1, "per_day": 10, "seed": 2})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and f"#{new_id}</th>" in html and "<table class=\"whatif\">" in html
+    login(client, "auditor1")
+    assert client.get("/designer/whatif").status_code == 403
