@@ -384,3 +384,7 @@ class EvaluationSnapshot(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# The device table lives with its package; importing it here keeps Base.metadata the whole schema.
+from engine.devices import models as _device_models  # noqa: E402,F401
