@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import orjson
 from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,3 +52,10 @@ class Device(Base):
     # The open case this device's alarms (or its silence) attach to.
     case_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    def place(self) -> tuple[float | None, float | None]:
+        """Where the device is: its point, else the start of its route."""
+        if self.lon is not None or not self.route:
+            return self.lon, self.lat
+        first = orjson.loads(self.route)[0]
+        return float(first[0]), float(first[1])
