@@ -31,6 +31,7 @@ from engine.models import Case
 from engine.queries.similar import similar_open_cases
 
 DEDUP_RADIUS_M = 50.0
+RULES_MAX_AGE = 5.0  # seconds a read rule table is reused (a new deployment applies within this)
 
 
 class Outcome(StrEnum):
@@ -56,7 +57,7 @@ def device_actor(device: Device) -> Actor:
 
 def record(session: Session, ctx: EngineContext, device: Device, obs: Observation, now: datetime) -> IntakeResult:
     """Apply ``obs`` (already checked against ``device``) received at ``now``."""
-    rule = rule_for(session, DeviceKind(device.kind), obs.class_code)
+    rule = rule_for(session, DeviceKind(device.kind), obs.class_code, RULES_MAX_AGE)
     device.last_seen = now
     device.last_value = obs.value if obs.value is not None else obs.confidence
     if rule is None or not _over(rule, obs):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from engine import definitions
 from engine.devices.models import DeviceKind
-from engine.errors import DefinitionError
+from engine.errors import DefinitionError, NotFound
 from engine.model import Urgency
 from engine.services import SCRIPT_ENGINE
 
@@ -33,6 +34,9 @@ DECISION_ID = "intake_rules"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "bpmn" / RULES_FILE
 
 _cache: LRUCache[str, DMNEngine] = LRUCache(maxsize=8)
+_texts: dict[str, tuple[float, str]] = {}  # database url -> (monotonic time read, table text)
+# Decisions by (table hash, kind, class): most observations are the same few questions.
+_decided: LRUCache[tuple[str, str, str], Rule | None] = LRUCache(maxsize=4096)
 _lock = threading.Lock()  # cachetools caches are not thread-safe; the web server is threaded
 
 
@@ -67,16 +71,25 @@ def parse_table(text: str) -> DMNEngine:
     return engine
 
 
-def table_text(session: Session | None) -> str:
-    """The deployed table when there is one, else the file in bpmn/."""
+def table_text(session: Session | None, max_age: float = 0.0) -> str:
+    """The deployed table when there is one, else the file in bpmn/. With ``max_age`` (seconds) a
+    table read that recently for the same database is reused: the intake's hot path then skips the
+    definition query, and a newly deployed table applies within ``max_age`` seconds."""
+    db = str(session.get_bind().engine.url) if session is not None else ""
+    now = time.monotonic()
+    with _lock:
+        read = _texts.get(db)
+    if read is not None and now - read[0] <= max_age:
+        return read[1]
+    text = DEFAULT_PATH.read_text(encoding="utf-8")
     if session is not None:
         try:
-            files = definitions.latest(session).files
-        except Exception:  # noqa: BLE001  nothing deployed yet: the file on disk is the rule
-            files = {}
-        if RULES_FILE in files:
-            return files[RULES_FILE]
-    return DEFAULT_PATH.read_text(encoding="utf-8")
+            text = definitions.latest(session).files.get(RULES_FILE, text)
+        except NotFound:  # nothing deployed yet: the file on disk is the rule
+            pass
+    with _lock:
+        _texts[db] = (now, text)
+    return text
 
 
 def decide(engine: DMNEngine, kind: DeviceKind, class_code: str | None) -> Rule | None:
@@ -98,5 +111,14 @@ def decide(engine: DMNEngine, kind: DeviceKind, class_code: str | None) -> Rule 
         raise DefinitionError(f"{RULES_FILE}: a rule's outputs are incomplete or of the wrong type: {exc}") from None
 
 
-def rule_for(session: Session | None, kind: DeviceKind, class_code: str | None = None) -> Rule | None:
-    return decide(parse_table(table_text(session)), kind, class_code)
+def rule_for(session: Session | None, kind: DeviceKind, class_code: str | None = None,
+             max_age: float = 0.0) -> Rule | None:
+    text = table_text(session, max_age)
+    key = (hashlib.sha256(text.encode("utf-8")).hexdigest(), str(kind), class_code or "")
+    with _lock:
+        if key in _decided:
+            return _decided[key]
+    rule = decide(parse_table(text), kind, class_code)
+    with _lock:
+        _decided[key] = rule
+    return rule

@@ -108,3 +108,21 @@ def test_a_camera_recognising_a_pedlar_twice_files_a_camera_case_below_confidenc
     with city.session() as s:
         case = s.get(Case, second.case_id)
         assert (case.class_code, case.source) == ("E0501", "camera")
+
+
+def test_a_deployed_rule_table_replaces_the_one_in_bpmn(city, clock):
+    from pathlib import Path
+
+    from engine.definitions import deploy, read_definition_files
+
+    files = read_definition_files([Path(__file__).resolve().parents[3] / "bpmn"])
+    # The designer lowers the manhole covers' threshold from 15° to 5°.
+    files["intake_rules.dmn"] = files["intake_rules.dmn"].replace(
+        '<outputEntry id="Out_intake_2_0"><text>15</text>', '<outputEntry id="Out_intake_2_0"><text>5</text>')
+    with city.session() as s:
+        assert deploy(s, files, "designer1", clock.now())[1]
+    key = register(city, clock, "MC-1", DeviceKind.MANHOLE_COVER, department="drainage")
+    result = send(city, clock, key, "MC-1", "manhole_cover", value=8)
+    assert result.outcome == Outcome.CASE_STARTED
+    with city.session() as s:
+        assert s.get(Case, result.case_id).class_code == "C0103"
