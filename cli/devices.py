@@ -126,3 +126,32 @@ def devices_check_silent(ctx: CliContext) -> None:
         fail(str(exc))
     emit(ctx, rows, "\n".join(f"{r['id']}: silent, maintenance case {r['case_number']} for {r['department']}"
                               for r in rows) or "no device is silent")
+
+
+@devices.command("simulate")
+@click.option("--hours", type=click.FloatRange(0.1, 24 * 14), default=12.0, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--start", help="simulated start instant (ISO with offset; default: now)")
+@json_option
+@click.pass_obj
+def devices_simulate(ctx: CliContext, hours: float, seed: int, start: str | None) -> None:
+    """Register simulated water gauges and cameras and run them on a simulated clock."""
+    from datetime import datetime
+
+    from engine.clock import SystemClock
+    from engine.demo.devices import simulate_devices
+
+    try:
+        at = datetime.fromisoformat(start) if start else SystemClock().now()
+    except ValueError:
+        fail("--start is an ISO instant such as 2026-03-02T08:00+08:00")
+    if at.tzinfo is None:
+        fail("--start needs a UTC offset")
+    try:
+        run = simulate_devices(ctx.session_factory, at, hours, seed, ctx.config["TIMEZONE"])
+    except CityCaseError as exc:
+        fail(str(exc))
+    payload = {"devices": run.devices, "observations": run.observations, "outcomes": dict(run.outcomes),
+               "cases": run.cases}
+    emit(ctx, payload, f"{run.devices} devices, {run.observations} observations; outcomes "
+         f"{dict(run.outcomes)}; cases {', '.join(run.cases) or 'none'}")

@@ -61,3 +61,12 @@ def test_check_silent_on_the_system_clock_files_a_maintenance_case(city):
     assert json.loads(_run(city.url, "devices", "check-silent", "--json").stdout) == []
     with city.session() as s:
         assert verify_all(s) == (1, [])
+
+
+def test_simulate_devices_from_the_cli(city):
+    out = json.loads(_run(city.url, "devices", "simulate", "--hours", "4", "--seed", "3",
+                          "--start", "2026-11-25T09:00+08:00", "--json").stdout)
+    assert out["devices"] == 8 and out["observations"] == 8 * 48
+    assert len(out["cases"]) == 1 and out["outcomes"]["back_to_normal"] == 1
+    r = _run(city.url, "devices", "simulate", "--start", "yesterday", code=1)
+    assert "ISO" in r.stderr
