@@ -13,6 +13,7 @@ from cli import (  # noqa: F401  (attach commands)
     cases,
     db,
     definitions,
+    devices,
     evaluate,
     export,
     ops,

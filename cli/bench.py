@@ -16,7 +16,7 @@ import click
 
 from cli.base import CliContext, cli, json_option
 
-SECTIONS = ("engine", "inbox", "timers", "audit", "export", "http")
+SECTIONS = ("engine", "inbox", "timers", "audit", "export", "http", "intake")
 MEMORY_TARGET = "<= 300"
 
 
@@ -161,3 +161,7 @@ def _run_section(name: str, results, scratch, quick: bool, out_dir: Path, kept: 
         from bench import http_bench
 
         http_bench.run(results, scratch, quick, out_dir)
+    elif name == "intake":
+        from bench import intake_bench
+
+        intake_bench.run(results, scratch, quick, out_dir)

@@ -50,6 +50,7 @@ class Command(StrEnum):
     RATE_CASE = "rate_case"
     ERASE_REPORTER = "erase_reporter"
     CORRECT_CASE = "correct_case"
+    RECORD_OBSERVATION = "record_observation"  # a device observation noted on an open case
 
 
 class CommandOutcome(StrEnum):

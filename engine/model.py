@@ -80,6 +80,7 @@ class EventKind(StrEnum):
     RATING = "rating"
     CORRECTION = "correction"
     MIGRATION = "migration"
+    OBSERVATION = "observation"  # a device's alarm, return to normal or silence noted on its open case
     ERASURE = "erasure"  # a reporter's personal data was erased from the case row (PIPL); no PII in it
 
 

@@ -420,3 +420,7 @@ class AccessLogEntry(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")  # canonical JSON (filters, results)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# The device table lives with its package; importing it here keeps Base.metadata the whole schema.
+from engine.devices import models as _device_models  # noqa: E402,F401
