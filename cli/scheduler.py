@@ -19,6 +19,8 @@ def _summary(counts: dict[str, int]) -> str:
         text += "; signed a checkpoint of the event log"
     if counts.get("snapshots"):
         text += "; froze last month's evaluation"
+    if counts.get("silent"):
+        text += f"; {counts['silent']} silent device(s) got a maintenance case"
     if counts.get("errors"):
         text += f"; {counts['errors']} case(s) raised errors (see the log), retried next tick"
     return text
@@ -55,7 +57,7 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
         from engine.model import EngineContext
 
         counts = tick(ctx.session_factory, EngineContext.from_config(config, clock), sender=sender,
-                      checkpoints=CheckpointPolicy.from_config(config), snapshots=True)
+                      checkpoints=CheckpointPolicy.from_config(config), snapshots=True, devices=True)
         emit(ctx, counts, _summary(counts))
         return
 

@@ -115,13 +115,15 @@ def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) 
 
 def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500,
          sender: outbox.Sender | None = None, outbox_batch: int = 100,
-         checkpoints: CheckpointPolicy | None = None, snapshots: bool = False) -> dict[str, int]:
+         checkpoints: CheckpointPolicy | None = None, snapshots: bool = False,
+         devices: bool = False) -> dict[str, int]:
     """Fire every case with due timers (claimed ``batch`` at a time), then deliver the outbox.
 
     Returns {"fired": cases whose timers fired, "skipped": cases left to another scheduler or
     the next tick, "errors": cases whose firing raised (logged; retried next tick),
     "delivered"/"failed": outbox delivery attempts}. With ``snapshots`` it also freezes last
-    month's evaluation once the first working day of this month has come (engine.evaluation).
+    month's evaluation once the first working day of this month has come (engine.evaluation);
+    with ``devices`` it files a maintenance case for each device silent past its rule (engine.devices).
     """
     counts = {"fired": 0, "skipped": 0, "errors": 0, "delivered": 0, "failed": 0}
     now = ctx.clock.now()
@@ -148,7 +150,22 @@ def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500
         counts["checkpoints"] = _checkpoint(factory, checkpoints, now)
     if snapshots:
         counts["snapshots"] = _snapshot(factory, ctx, now)
+    if devices:
+        counts["silent"] = _silent_devices(factory, ctx)
     return counts
+
+
+def _silent_devices(factory: sessionmaker[Session], ctx: EngineContext) -> int:
+    """Devices silent past their rule's limit get one maintenance case each; a failure waits for the next tick."""
+    from engine.db import transaction
+    from engine.devices.silence import check_silent
+
+    try:
+        with transaction(factory) as session:
+            return len(check_silent(session, ctx))
+    except Exception:
+        log.exception("checking for silent devices failed; retrying next tick")
+        return 0
 
 
 def _snapshot(factory: sessionmaker[Session], ctx: EngineContext, now: datetime) -> int:
@@ -194,7 +211,7 @@ def _setup(config: dict[str, Any], clock: Clock | None):
 def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolicy],
          on_tick: Callable[[dict[str, int]], None] | None) -> dict[str, int]:
     sender, policy = jobs
-    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True)
+    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True, devices=True)
     if on_tick is not None:
         on_tick(counts)
     elif did_work(counts):

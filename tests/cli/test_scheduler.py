@@ -29,7 +29,8 @@ def test_cli_once_prints_the_counts(sqlite_city, tmp_path, monkeypatch):
     # working day has come (always by the 9th, even after the October holidays), freezes last month
     counts = json.loads(result.stdout)
     frozen = [_last_month()] if counts["snapshots"] else []
-    assert counts == {**NOTHING, "fired": 1, "delivered": 2, "checkpoints": 1, "snapshots": len(frozen)}
+    assert counts == {**NOTHING, "fired": 1, "delivered": 2, "checkpoints": 1, "snapshots": len(frozen),
+                      "silent": 0}
     if datetime.now(ZoneInfo("Asia/Shanghai")).day >= 9:
         assert frozen
     assert len(escalations(db, driver.case_id)) == 1

@@ -50,3 +50,21 @@ def test_silence_on_the_system_clock(city):
     with city.session() as s:
         found = check_silent(s, EngineContext(clock))
     assert [f.device_id for f in found] == ["NOISE-1"]
+
+
+def test_the_scheduler_tick_files_the_maintenance_case(city):
+    """The running scheduler (its tick on the system clock) is what finds silent devices in production."""
+    from engine import scheduler
+
+    clock = SystemClock()
+    lon, lat = city.city["center"]
+    with city.session() as s:
+        add_device(s, NewDevice("NOISE-9", DeviceKind.AIR_NOISE, "construction", lon, lat),
+                   clock.now() - timedelta(hours=2))
+    counts = scheduler.tick(city.factory, EngineContext(clock), devices=True)
+    assert counts["silent"] == 1
+    with city.session() as s:
+        device = s.get(Device, "NOISE-9")
+        assert device.state == DeviceState.SILENT and device.case_id is not None
+        assert verify_cases(s, [s.get(Case, device.case_id).number]).ok
+    assert scheduler.tick(city.factory, EngineContext(clock), devices=True)["silent"] == 0
