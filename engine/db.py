@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -52,10 +53,32 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
-def begin_immediate(session: Session) -> None:
-    """On SQLite, make the session's next transaction take the write lock at once."""
-    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
-        session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+# SQLite's and PostgreSQL's words for "another transaction held the lock": the transaction did
+# nothing wrong and can be run again as a whole. A lost version check is a Conflict (an engine
+# error), never an OperationalError, so it is never retried.
+_LOCK_MESSAGES = ("database is locked", "database is busy", "database table is locked")
+_PG_RETRY_CODES = ("40001", "40P01")  # serialization failure, deadlock detected
+
+
+def lost_only_the_lock(exc: BaseException) -> bool:
+    """True when ``exc`` says the transaction lost only a lock (safe to run again from the start)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc.orig, "sqlstate", None) in _PG_RETRY_CODES:
+        return True
+    return any(m in str(exc.orig).lower() for m in _LOCK_MESSAGES)
+
+
+def immediate_engine(engine: Engine) -> Engine:
+    """``engine`` whose transactions take SQLite's write lock at BEGIN (waiting up to busy_timeout).
+
+    A deferred SQLite transaction that read first and writes later cannot wait for the lock: if
+    another connection committed in between, its upgrade fails at once whatever the busy timeout
+    (SQLITE_BUSY_SNAPSHOT in WAL mode). Beginning IMMEDIATE makes the wait happen at BEGIN, where
+    the busy timeout applies. Other databases are returned unchanged."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -63,14 +86,15 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session], *, immediate: bool = False) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], *, immediate: bool = True) -> Iterator[Session]:
     """The one place entry points commit: commit on success, roll back on any error.
 
-    ``immediate``: on SQLite the transaction takes the write lock at BEGIN (for claims, where a
-    read that sees "still due" must hold the lock the later write needs)."""
+    ``immediate`` (the default): on SQLite the transaction takes the write lock at BEGIN, so a
+    transaction that reads and then writes waits for the lock instead of failing (see
+    :func:`immediate_engine`). Pass ``immediate=False`` only for transactions that never write."""
     bind = factory.kw.get("bind")
-    if immediate and bind is not None and bind.dialect.name == "sqlite":
-        session = factory(bind=bind.execution_options(sqlite_begin="BEGIN IMMEDIATE"))
+    if immediate and bind is not None:
+        session = factory(bind=immediate_engine(bind))
     else:
         session = factory()
     try:
