@@ -89,9 +89,11 @@ def only_task(client, spec_id: str, **params: Any) -> dict[str, Any]:
 
 
 def complete(client, task_id: str, data: dict[str, Any], version: int | None = None):
-    body: dict[str, Any] = {"data": data}
-    if version is not None:
-        body["version"] = version
+    """Complete with ``version``, or with the version the task's page shows now."""
+    if version is None:
+        detail = client.get(f"/api/v1/tasks/{task_id}")
+        version = detail.get_json()["version"] if detail.status_code == 200 else 1
+    body: dict[str, Any] = {"data": data, "version": version}
     r = client.post(f"/api/v1/tasks/{task_id}/complete", json=body)
     conforms(r, "/tasks/{task_id}/complete", "post")
     return r

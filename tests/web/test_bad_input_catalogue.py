@@ -100,6 +100,8 @@ CATALOGUE: tuple[Bad, ...] = (
         kwargs={"json": {"source": "hotline", "class_code": "E0102", "lon": 2.35, "lat": 48.85}}),
     Bad("a version that is not a number", "POST", "/api/v1/tasks/x/complete", 400, "version", user="acceptor1",
         kwargs={"json": {"data": {}, "version": "abc"}}),
+    Bad("a completion without a version", "POST", "/api/v1/tasks/x/complete", 400, "version", user="acceptor1",
+        kwargs={"json": {"data": {}}}),
     # who may do what
     Bad("anonymous API call", "GET", "/api/v1/tasks", 401, "sign in"),
     Bad("wrong role reports", "POST", "/api/v1/cases", 403, "supervisor", user="handler_sanitation_330191",
