@@ -20,6 +20,7 @@ from engine.clock import SystemClock
 from engine.config import PROJECT_ROOT, load_config
 from engine.db import lost_only_the_lock, make_engine, session_factory
 from engine.errors import CityCaseError
+from web.auth.session_cookie import install_session_cookie
 from web.extensions import (
     CityCaseState,
     babel,
@@ -48,7 +49,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(cfg["SESSION_MINUTES"]))
     app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None, so setdefault never set it
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["MAX_CONTENT_LENGTH"] = int(cfg["UPLOAD_MAX_BYTES"]) * 4 + 1024 * 1024
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the session lifetime bounds the token
     app.config.setdefault("BABEL_DEFAULT_LOCALE", cfg["DEFAULT_LOCALE"])
@@ -61,6 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _ensure_translations()
     init_session_handling(app)
+    install_session_cookie(app)
     init_input_guard(app)  # before CSRF and the rate limiter look at the request
     csrf.init_app(app)
     limiter.init_app(app)
@@ -74,11 +77,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
     from web.cases.display import register_filters
+    from web.cases.privacy import register_privacy_filter
     from web.inbox import bp as inbox_bp
     from web.report import bp as report_bp
     from web.stats import bp as stats_bp
 
     register_filters(app)
+    register_privacy_filter(app)
     for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -1,0 +1,27 @@
+"""Sessions that end: a per-user session version
+
+Every signed-in session carries the version its user had at sign-in; signing out, disabling the
+user, a role/department/district change or a new password bump the version, which ends every
+session of that user at once.
+
+Revision ID: 0006
+Revises: 0005 (chained to 0002 on the branch where 0003–0005 had not landed yet; whoever
+merges sets down_revision to the newest of 0003–0005 present)
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("user_account") as batch:
+        batch.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("user_account") as batch:
+        batch.drop_column("session_version")
