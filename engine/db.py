@@ -7,8 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+
+from engine.config import PROJECT_ROOT
+from engine.errors import CityCaseError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,12 +26,35 @@ def normalize_url(url: str) -> str:
     return url
 
 
+class DatabaseUrlError(CityCaseError):
+    """The database URL cannot be used; the message says what to give instead."""
+
+
+def check_url(url: str) -> URL:
+    """Parse ``url`` or raise :class:`DatabaseUrlError`. A SQLite file's folder must exist, except
+    the default ``instance/`` folder, which is created: nothing else is created unasked."""
+    hint = "use sqlite:////absolute/path/citycase.db or postgresql://user@host/database"
+    try:
+        parsed = make_url(normalize_url(url))
+        parsed.get_dialect()
+    except ArgumentError:
+        raise DatabaseUrlError(f"{url!r} is not a database URL; {hint}") from None
+    except NoSuchModuleError:
+        raise DatabaseUrlError(f"{url.split(':', 1)[0]!r} is not a database citycase can use; {hint}") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).parent
+        if not folder.is_dir():
+            if folder.resolve() != (PROJECT_ROOT / "instance").resolve():
+                raise DatabaseUrlError(f"the folder {str(folder)!r} of the SQLite database does not exist; "
+                                       f"create it first or give another path")
+            folder.mkdir(parents=True, exist_ok=True)
+    return parsed
+
+
 def make_engine(url: str) -> Engine:
+    check_url(url)
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling would defer BEGIN; we issue it ourselves so that
