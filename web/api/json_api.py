@@ -38,6 +38,7 @@ from engine.queries.process_data import case_data, task_data
 from engine.queries.tasks import Tab
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.api.bodies import CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
+from web.cases.privacy import citizen_private  # phone numbers masked by role
 from web.extensions import get_session, limiter, state
 from web.security import authenticate, engine_context, now, sign_in, sign_out
 
@@ -86,9 +87,9 @@ def case_json(case: CaseRecord) -> dict[str, Any]:
             "source": case.source, "class_code": case.class_code, "class_name": case.class_name,
             "urgency": case.urgency, "grid_code": case.grid_code, "community_code": case.community_code,
             "street_code": case.street_code, "district_code": case.district_code, "lon": case.lon,
-            "lat": case.lat, "address": case.address, "description": case.description,
+            "lat": case.lat, "address": case.address, "description": citizen_private(case.description),
             "component_id": case.component_id, "department_code": case.department_code,
-            "reporter": case.reporter, "rating": case.rating, "rating_note": case.rating_note,
+            "reporter": citizen_private(case.reporter), "rating": case.rating, "rating_note": case.rating_note,
             "created_at": _iso(case.created_at), "updated_at": _iso(case.updated_at),
             "closed_at": _iso(case.closed_at), "version": case.version}
 
