@@ -35,6 +35,22 @@ def _session_cookie(app, username: str) -> str:
     return client.get_cookie("session").value
 
 
+def _fuzz(operation, cookie: str, failures: list[str], statuses: dict[int, int]) -> None:
+    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def run(case) -> None:
+        response = case.call(headers={"Cookie": f"session={cookie}"},
+                             environ_base={"REMOTE_ADDR": f"10.88.{next(_addresses) % 250}.1"})
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        case.validate_response(response)
+
+    try:
+        run()
+    except Exception as exc:  # noqa: BLE001 - collect every operation's findings, then fail once
+        failures.append(f"{operation.verbose_name}: {type(exc).__name__}: {str(exc)[:600]}")
+
+
 def test_generated_requests_get_no_server_error_and_match_the_document(fuzz_app):
     raw = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
     schema = schemathesis.from_dict(raw, app=fuzz_app, base_url="/api/v1",
@@ -43,26 +59,7 @@ def test_generated_requests_get_no_server_error_and_match_the_document(fuzz_app)
     failures: list[str] = []
     statuses: dict[int, int] = {}
     for result in schema.get_all_operations():
-        operation = result.ok()
-        cookie = _session_cookie(fuzz_app, "acceptor1")  # fresh per operation: logout ends sessions
-
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def run(case) -> None:
-            try:
-                response = case.call(headers={"Cookie": f"session={cookie}"},
-                                     environ_base={"REMOTE_ADDR": f"10.88.{next(_addresses) % 250}.1"})
-                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-                case.validate_response(response)
-            except Exception as exc:  # noqa: BLE001 - collect every operation's findings, then fail once
-                failures.append(f"{operation.verbose_name}: {type(exc).__name__}: {str(exc)[:600]}")
-                raise
-
-        try:
-            run()
-        except Exception as exc:  # noqa: BLE001 - recorded above, or an error of the run itself
-            if not failures or operation.verbose_name not in failures[-1]:
-                failures.append(f"{operation.verbose_name}: {type(exc).__name__}: {str(exc)[:600]}")
+        # a fresh session per operation: POST /logout ends every session of the user
+        _fuzz(result.ok(), _session_cookie(fuzz_app, "acceptor1"), failures, statuses)
     assert failures == [], "\n".join(failures)
     assert sum(statuses.values()) >= len(raw["paths"]) and any(200 <= s < 300 for s in statuses), statuses
