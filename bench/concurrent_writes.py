@@ -113,3 +113,86 @@ def run(sign_in: Callable[[str], Client], center: tuple[float, float], seconds: 
     for t in threads:
         t.join()
     return outcome
+
+
+# --- the bench section (`citycase bench --only writes`) -----------------------------------------------
+
+class HttpClient:
+    """A JSON client of a served app: a keep-alive connection (reopened when the server closed it)
+    and its session cookie."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.conn = None
+        self.cookie = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+        import http.client
+        import json
+
+        headers = {"Content-Type": "application/json"}
+        if self.cookie:
+            headers["Cookie"] = self.cookie
+        payload = json.dumps(body) if body is not None else None
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            try:
+                self.conn.request(method, path, body=payload, headers=headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt == 2:
+                    raise
+        cookie = response.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = None
+        return response.status, (json.loads(data) if data[:1] in (b"{", b"[") else None)
+
+
+def bench_run(results, scratch, quick: bool) -> None:
+    """Eight clients against ``citycase serve`` on SQLite: wrongly refused writes and p95 latency."""
+    from bench.common import log
+    from bench.http_bench import Server
+    from engine.db import make_engine, session_factory
+
+    seconds = 15.0 if quick else 60.0
+    url = scratch.city("sqlite")
+    engine = make_engine(url)
+    with session_factory(engine)() as s:
+        from bench import loader
+
+        # a point in 330191, the district VERIFIERS patrol
+        center = next((lon, lat) for _c, _cm, _st, district, lon, lat in loader.read_city(s).cells
+                      if district == "330191")
+    engine.dispose()
+    server = Server(url, scratch.tmp / "writes_server.log")
+    try:
+        server.wait_ready()
+
+        def sign_in(username: str) -> HttpClient:
+            client = HttpClient(server.port)
+            status, body = client.call("POST", "/api/v1/login", {"username": username, "password": PASSWORD})
+            if status != 200:
+                raise RuntimeError(f"sign-in of {username}: HTTP {status} {body}")
+            return client
+
+        log(f"writes: 8 clients reporting and completing for {seconds:.0f} s on SQLite")
+        outcome = run(sign_in, tuple(center), seconds)
+    finally:
+        server.stop()
+        scratch.drop(url)
+    results.note(f"writes: citycase serve (gunicorn, 2 workers) on SQLite; 4 clients report, 2 claim and "
+                 f"complete verifications, 2 read inboxes, all at once for {seconds:.0f} s")
+    results.add("writes wrongly refused, 8 concurrent clients on SQLite", len(outcome.wrong), "requests", "<= 0")
+    results.add("reports + completions acknowledged, 8 clients on SQLite",
+                outcome.done["report"] + outcome.done["complete"], "writes")
+    results.add("p95 latency, 8 concurrent clients on SQLite", outcome.p95_ms(), "ms")
+    if outcome.wrong:
+        results.note(f"writes: e.g. {outcome.wrong[0]}")
