@@ -54,7 +54,7 @@ def test_a_database_that_stays_locked_is_a_503_with_advice_and_nothing_saved(sql
     before = _cases(sqlite_city)
     response = _public_report(app, sqlite_city)
     assert response.status_code == 503 and response.headers["Retry-After"]
-    assert "try again" in response.get_data(as_text=True)
+    assert "稍后重试" in response.get_data(as_text=True)  # "please try again in a moment" (zh by default)
     assert len(calls) == LOCK_ATTEMPTS and _cases(sqlite_city) == before
 
     monkeypatch.setattr(api, "start_case", _locked)
@@ -63,7 +63,7 @@ def test_a_database_that_stays_locked_is_a_503_with_advice_and_nothing_saved(sql
     lon, lat = sqlite_city.city["center"]
     r = client.post("/api/v1/cases", json={"source": "hotline", "class_code": "E0102", "lon": lon, "lat": lat})
     assert r.status_code == 503
-    assert set(r.get_json()) == {"error", "fields"} and "try again" in r.get_json()["error"]
+    assert set(r.get_json()) == {"error", "fields"} and "稍后重试" in r.get_json()["error"]
 
 
 def test_a_lost_version_check_is_not_retried(sqlite_city, clock, monkeypatch):

@@ -89,7 +89,7 @@ def test_sign_in_is_throttled_per_account_from_any_address(sqlite_city, clock):
                 for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
     r = _client(app).post("/api/v1/login", json={"username": "leader1", "password": PASSWORD})
-    assert r.status_code == 429 and "account" in r.get_json()["error"]
+    assert r.status_code == 429 and "账号" in r.get_json()["error"]  # "this account" (zh by default)
     assert set(r.get_json()) == {"error", "fields"}
     assert _client(app).post("/api/v1/login", json={"username": "auditor1", "password": PASSWORD}).status_code == 200
     page = _client(app).post("/login", data={"username": "leader1", "password": PASSWORD})
