@@ -5,14 +5,14 @@ user, a role/department/district change or a new password bump the version, whic
 session of that user at once.
 
 Revision ID: 0006
-Revises: 0005 (chained to 0002 on the branch where 0003–0005 had not landed yet; whoever
+Revises: 0005 (chained to 0004 while 0005, the auditor access log, has not landed; whoever
 merges sets down_revision to the newest of 0003–0005 present)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

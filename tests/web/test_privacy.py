@@ -9,8 +9,9 @@ import math
 import pytest
 from sqlalchemy import select
 
+from engine.commands import start_case
+from engine.model import Actor, EngineContext
 from engine.models import Case
-from engine.runtime import Actor, EngineContext, start_case
 from tests.factories import report
 from tests.web.apikit import make_app
 
@@ -19,7 +20,7 @@ PHONE, ID_CARD = "13812345678", "110101199003071234"
 _addresses = itertools.count(1)
 
 
-def _case(city, clock, class_code: str = "E0102", **extra) -> dict:
+def _case(city, clock, class_code: str = "E0102", **extra):
     data = report(city.city, class_code=class_code, description=f"门口垃圾，联系 {PHONE}，身份证 {ID_CARD}",
                   reporter=f"张三 {PHONE}", **extra)
     with city.session() as s:
@@ -35,10 +36,10 @@ def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 def test_open311_rounds_coordinates_and_redacts_numbers_by_default(city, clock):
     started = _case(city, clock)
     app = make_app(city, clock)
-    (request,) = app.test_client().get(f"{BASE}/requests/{started['number']}.json").get_json()
+    (request,) = app.test_client().get(f"{BASE}/requests/{started.number}.json").get_json()
     assert PHONE not in str(request) and ID_CARD not in str(request) and "***" in request["description"]
     with city.session() as s:
-        case = s.scalar(select(Case).where(Case.number == started["number"]))
+        case = s.scalar(select(Case).where(Case.number == started.number))
     distance = _metres(case.lat, case.lon, request["lat"], request["long"])
     assert 0 < distance <= 100 * math.sqrt(2) / 2 + 1  # inside the 100 m cell, not the exact spot
 
@@ -50,9 +51,9 @@ def test_open311_lists_only_the_published_classes_and_can_omit_descriptions(city
                    OPEN311_ROUND_METRES=0)
     client = app.test_client()
     listed = client.get(f"{BASE}/requests.json").get_json()
-    assert [r["service_request_id"] for r in listed] == [shown["number"]]
+    assert [r["service_request_id"] for r in listed] == [shown.number]
     assert listed[0]["description"] is None
-    assert client.get(f"{BASE}/requests/{hidden['number']}.json").status_code == 404
+    assert client.get(f"{BASE}/requests/{hidden.number}.json").status_code == 404
     assert [s["service_code"] for s in client.get(f"{BASE}/services.json").get_json()] == ["E0101"]
     assert client.get(f"{BASE}/services/E0102.json").status_code == 404
 
@@ -65,8 +66,8 @@ def test_citizens_numbers_are_masked_for_roles_that_do_not_need_them(city, clock
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = f"10.66.0.{next(_addresses) % 250}"
     assert client.post("/api/v1/login", json={"username": username, "password": "demo1234"}).status_code == 200
-    page = client.get(f"/cases/{started['number']}").get_data(as_text=True)
-    api = client.get(f"/api/v1/cases/{started['number']}").get_json()
+    page = client.get(f"/cases/{started.number}").get_data(as_text=True)
+    api = client.get(f"/api/v1/cases/{started.number}").get_json()
     for text in (page, str(api)):
         assert (PHONE in text) is sees and (ID_CARD in text) is sees
     if not sees:

@@ -38,7 +38,7 @@ from engine.queries.process_data import case_data, task_data
 from engine.queries.tasks import Tab
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.api.bodies import CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
-from web.cases.privacy import citizen_private  # phone numbers masked by role
+from web.cases.privacy import citizen_private, citizen_private_deep  # phone numbers masked by role
 from web.extensions import get_session, limiter, state
 from web.security import authenticate, engine_context, now, sign_in, sign_out
 
@@ -177,7 +177,7 @@ def get_task(task_id: str):
         "case": case_json(view.case),
         "version": view.case.version,
         "form": {"id": view.form.id, "fields": [field_json(f, options) for f in view.form.fields]},
-        "data": task_data(session, task_id),
+        "data": citizen_private_deep(task_data(session, task_id)),
     })
 
 
@@ -235,8 +235,8 @@ def get_case(number: str):
     history = [{"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "kind": e.kind, "task_id": e.task_id,
                 "task_spec": e.task_spec, "data": e.data, "hash": e.hash}
                for e in case_history(session, actor, view.case)]
-    return jsonify({"case": case_json(view.case), "data": case_data(session, view.case.id),
-                    "tasks": [task_json(t, at) for t in view.tasks], "history": history})
+    return jsonify({"case": case_json(view.case), "data": citizen_private_deep(case_data(session, view.case.id)),
+                    "tasks": [task_json(t, at) for t in view.tasks], "history": citizen_private_deep(history)})
 
 
 @api_bp.post("/cases/<number>/supervise")

@@ -8,6 +8,7 @@ acceptors, shift leaders and dispatchers, who call citizens back). Everyone else
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -36,6 +37,23 @@ def sees_phone_numbers() -> bool:
 def citizen_private(text: str | None) -> str | None:
     """``text`` as the signed-in user may see it."""
     return text if sees_phone_numbers() else mask_numbers(text)
+
+
+def citizen_private_deep(value: Any) -> Any:
+    """``value`` (nested JSON data: workflow data, event data) with every string as the user may see it."""
+    if sees_phone_numbers():
+        return value
+    return _mask_deep(value)
+
+
+def _mask_deep(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_numbers(value)
+    if isinstance(value, dict):
+        return {k: _mask_deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask_deep(v) for v in value]
+    return value
 
 
 def register_privacy_filter(app: Flask) -> None:

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.models import Case
-from tests.web.test_serve import _free_port, _wait_for_login
+from tests.cli.test_serve import _free_port, _wait_for_login
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "demo1234"
@@ -30,7 +30,7 @@ class Proc:
     def __init__(self, args: list[str], db_url: str) -> None:
         env = {**os.environ, "CITYCASE_DATABASE_URL": db_url, "CITYCASE_SCHEDULER_TICK": "0.2",
                "CITYCASE_SECRET_KEY": "crash-test-secret"}
-        self.proc = subprocess.Popen([sys.executable, "-m", "web.cli", *args], cwd=ROOT, env=env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                      start_new_session=True)
 
@@ -136,7 +136,7 @@ def test_kill_9_of_server_and_scheduler_loses_no_acknowledged_command(sqlite_cit
     with sqlite_city.session() as s:
         stored = set(s.scalars(select(Case.number).where(Case.number.in_(reporters.acknowledged))))
     assert stored == set(reporters.acknowledged)  # every acknowledged report survived both crashes
-    verify = subprocess.run([sys.executable, "-m", "web.cli", "--database-url", sqlite_city.url, "verify"],
+    verify = subprocess.run([sys.executable, "-m", "cli", "--database-url", sqlite_city.url, "verify"],
                             cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert "0 broken" in verify.stdout
+    assert "everything verifies" in verify.stdout

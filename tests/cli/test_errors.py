@@ -10,13 +10,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from engine.cli import cli, register_all
+from cli import cli
 from engine.models import User
 
 
 @pytest.fixture(scope="module")
 def runner():
-    register_all()
     return CliRunner()
 
 
