@@ -85,6 +85,7 @@ def _sqlite_begin(conn) -> None:
 # error), never an OperationalError, so it is never retried.
 _LOCK_MESSAGES = ("database is locked", "database is busy", "database table is locked")
 _PG_RETRY_CODES = ("40001", "40P01")  # serialization failure, deadlock detected
+_IMMEDIATE = "BEGIN IMMEDIATE"
 
 
 def lost_only_the_lock(exc: BaseException) -> bool:
@@ -105,7 +106,14 @@ def immediate_engine(engine: Engine) -> Engine:
     the busy timeout applies. Other databases are returned unchanged."""
     if engine.dialect.name != "sqlite":
         return engine
-    return engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+    return engine.execution_options(sqlite_begin=_IMMEDIATE)
+
+
+def begin_immediate(session: Session) -> None:
+    """On SQLite, make the session's next transaction take the write lock at BEGIN (as
+    :func:`immediate_engine` does for every transaction of an engine)."""
+    if session.get_bind().dialect.name == "sqlite" and not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": _IMMEDIATE})
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
