@@ -5,7 +5,22 @@ The CLI imports the engine, the web app (serve) and bench/; none of them imports
 
 from __future__ import annotations
 
-from cli import apikey, audit, bench, calendar, cases, db, evaluate, export, ops, scheduler, seed, serve, users  # noqa: F401,E501  (attach commands)
+from cli import (  # noqa: F401  (attach commands)
+    apikey,
+    audit,
+    bench,
+    calendar,
+    cases,
+    db,
+    evaluate,
+    export,
+    ops,
+    scheduler,
+    seed,
+    serve,
+    uploads,
+    users,
+)
 from cli.base import cli
 
 
