@@ -74,6 +74,21 @@ def test_disabling_or_a_role_change_ends_the_sessions_at_once(session_app, city,
     assert client.get("/api/v1/me").status_code == 401
 
 
+def test_an_idle_session_ends_after_session_minutes(session_app, monkeypatch):
+    """The idle limit is the signed cookie's age (refreshed on every request), checked by the server:
+    a cookie kept by a client beyond SESSION_MINUTES is refused even if the client still sends it."""
+    import itsdangerous.timed
+
+    client = _signed_in(session_app, "acceptor1")
+    saved = client.get_cookie("session").value
+    real = itsdangerous.timed.time.time  # (the time module itself: patched only for these two requests)
+    minutes = session_app.config["SESSION_MINUTES"]
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + (minutes - 1) * 60)
+    assert _replay(session_app, saved).get("/api/v1/me").status_code == 200  # still within the idle limit
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real() + (minutes + 1) * 60)
+    assert _replay(session_app, saved).get("/api/v1/me").status_code == 401
+
+
 def test_a_session_ends_after_the_absolute_limit_however_active(session_app, clock):
     client = _signed_in(session_app, "acceptor1")
     for _ in range(5):  # active every two hours: the idle limit never strikes
