@@ -209,7 +209,11 @@ def _register_errors(app: Flask) -> None:
             message = _("Too many requests from your address. Please wait and try again later.")
         elif status == 413:
             message = _("The upload is too large.")
-        return _error_page(status, title_for(status), message)
+        response = app.make_response(_error_page(status, title_for(status), message))
+        for name, value in exc.get_headers():  # e.g. Allow on a 405 (RFC 9110), Retry-After
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
 
 def _tile_source(tile_url: str) -> str | None:

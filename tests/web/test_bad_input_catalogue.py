@@ -169,3 +169,11 @@ def test_every_bad_input_is_refused_with_advice_and_nothing_written(catalogue_ap
         elif _snapshot(city) != before:
             failures.append(f"{bad.name}: a table changed")
     assert failures == []
+
+
+def test_an_unsupported_method_is_a_405_that_says_which_are_allowed(catalogue_app):
+    client = _client(catalogue_app, "acceptor1")
+    for path in ("/api/v1/tasks", "/inbox", "/open311/v2/services.json"):
+        response = client.open(path, method="TRACE")
+        assert response.status_code == 405
+        assert "GET" in response.headers.get("Allow", ""), path

@@ -60,7 +60,8 @@ def _api_error(exc: CityCaseError):
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     message = "sign in first: POST /api/v1/login" if status == 401 else (exc.description or exc.name)
-    return jsonify({"error": message, "fields": {}}), status
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]  # Allow, Retry-After
+    return jsonify({"error": message, "fields": {}}), status, headers
 
 
 # --- serialization ----------------------------------------------------------------------------------
