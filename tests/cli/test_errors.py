@@ -70,3 +70,42 @@ def test_user_commands_end_sessions_and_follow_the_password_policy(runner, city_
     moved = invoke(runner, city_url, "user", "role", "leader1", "auditor", "--json")
     assert json.loads(moved.stdout)["role"] == "auditor"
     assert invoke(runner, city_url, "user", "disable", "nope").exit_code != 0
+
+
+HOSTILE_BPMN = {
+    "an external entity (XXE)": (lambda text: '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM '
+                                 '"file:///etc/passwd">]>\n' + text.split("\n", 1)[1], "DOCTYPE"),
+    "billion laughs": (lambda text: '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">'
+                       '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>\n'
+                       + text.split("\n", 1)[1], "DOCTYPE"),
+    "a sandbox escape in a condition": (lambda text: text.replace(
+        "verdict == &apos;confirmed&apos;" if "verdict == &apos;" in text else "verdict == 'confirmed'",
+        "().__class__.__base__.__subclasses__()", 1), "__"),
+    "an exploding expression": (lambda text: text.replace(
+        "verdict == &apos;confirmed&apos;" if "verdict == &apos;" in text else "verdict == 'confirmed'",
+        "len((&apos;a&apos;*100000).replace(&apos;a&apos;,&apos;a&apos;*100000)) &gt; 0", 1), "100,000"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HOSTILE_BPMN))
+def test_a_hostile_definition_is_refused_by_deploy_and_changes_nothing(runner, city, tmp_path, kind):
+    import shutil
+
+    from sqlalchemy import func
+
+    from engine.models import Base
+
+    change, says = HOSTILE_BPMN[kind]
+    folder = tmp_path / "bpmn"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "bpmn", folder)
+    bpmn = folder / "case_lifecycle.bpmn"
+    bpmn.write_text(change(bpmn.read_text(encoding="utf-8")), encoding="utf-8")
+
+    def counts():
+        with city.session() as s:
+            return {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables}
+
+    before = counts()
+    result = invoke(runner, city.url, "deploy", str(folder))
+    assert result.exit_code != 0 and says in result.stderr, result.stderr
+    assert counts() == before

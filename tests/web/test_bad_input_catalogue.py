@@ -177,3 +177,49 @@ def test_an_unsupported_method_is_a_405_that_says_which_are_allowed(catalogue_ap
         response = client.open(path, method="TRACE")
         assert response.status_code == 405
         assert "GET" in response.headers.get("Allow", ""), path
+
+
+def test_bad_input_about_a_real_case_is_refused_and_changes_nothing(city, clock):
+    """Wrong department and district, a replayed completion, a missing CSRF token, an oversized photo."""
+    from engine.model import EngineContext
+    from tests.factories import CaseDriver
+    from tests.web.webkit import task
+
+    driver = CaseDriver(city, EngineContext(clock))
+    driver.start()
+    for spec, data in (("verify", {"verdict": "confirmed"}), ("accept", {"decision": "file"}),
+                       ("file", {"decision": "file"}), ("dispatch", {"department": "sanitation@330191"})):
+        driver.do(spec, data)
+    handle = task(city, driver.case_id, "handle")
+    number = driver.case().number
+    app = make_app(city, clock, UPLOAD_MAX_BYTES=2048)
+    other_handler = _client(app, "handler_sanitation_330192")
+    other_supervisor = _client(app, "supervisor3")  # patrols 330192; the case is in 330191
+    handler = _client(app, "handler_sanitation_330191")
+    version = handler.get(f"/api/v1/tasks/{handle.id}").get_json()["version"]
+    body = {"data": {"outcome": "done", "result": "已清理"}, "version": version}
+
+    before = _snapshot(city)
+    checks = [
+        (other_handler.get(f"/api/v1/cases/{number}"), 403),
+        (other_handler.post(f"/api/v1/tasks/{handle.id}/complete", json=body), 403),
+        (other_supervisor.get(f"/cases/{number}"), 403),
+        (handler.post(f"/api/v1/tasks/{handle.id}/complete", json={**body, "version": version - 1}), 409),
+        (handler.post("/attachments", data={"file": (io.BytesIO(jpeg_bytes((2000, 2000))), "big.jpg")},
+                      content_type="multipart/form-data"), 400),
+    ]
+    for response, status in checks:
+        assert response.status_code == status, response.get_data(as_text=True)[:300]
+        assert response.get_data(as_text=True).strip()  # a message, not an empty body
+    assert _snapshot(city) == before
+
+    assert handler.post(f"/api/v1/tasks/{handle.id}/complete", json=body).status_code == 200
+    after_first = _snapshot(city)
+    replayed = handler.post(f"/api/v1/tasks/{handle.id}/complete", json=body)  # the same request again
+    assert replayed.status_code in (404, 409) and replayed.get_json()["error"]
+    assert _snapshot(city) == after_first
+
+    guarded = make_app(city, clock, WTF_CSRF_ENABLED=True)
+    page = _client(guarded, None).post("/report/public", data={"class_code": "E0102", "description": "x"})
+    assert page.status_code == 400 and "刷新" in page.get_data(as_text=True)  # "go back, reload and try again"
+    assert _snapshot(city) == after_first
