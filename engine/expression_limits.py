@@ -81,8 +81,7 @@ class BoundedEval(simpleeval.EvalWithCompoundTypes):
     """simpleeval with every intermediate value checked (see the module docstring)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.operators = {**self.operators, ast.Pow: _bounded_power}
+        super().__init__(operators={**simpleeval.DEFAULT_OPERATORS, ast.Pow: _bounded_power}, **kwargs)
 
     def _eval(self, node):
         return check_value(super()._eval(node))
