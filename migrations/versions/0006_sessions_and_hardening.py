@@ -5,15 +5,15 @@ user, a role/department/district change or a new password bump the version, whic
 session of that user at once.
 
 Revision ID: 0006
-Revises: 0005 by the plan; here chained after 0009 (evaluation), the head of main when this
-branch was rebased (0005 had not landed and 0009 revises 0004): one head, whatever the numbers.
-Whoever merges 0005 re-chains: 0004 → 0005 → 0006 → 0009 (0009's down_revision = "0006").
+Revises: 0005 by the plan; here chained after 0008 (report receipts), the head of main when
+this branch was last rebased (0005 and 0007 had not landed; 0009 revises 0004, 0008 revises 0009):
+one head, whatever the numbers. Whoever merges 0005 re-chains the numbers in order.
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
