@@ -18,6 +18,11 @@ PUBLIC = "public"  # anyone, signed in or not
 SIGNED_IN = "signed in"  # any signed-in role
 INBOX = ("acceptor", "shift_leader", "dispatcher", "handler", "supervisor", "leader")
 CASE_READERS = INBOX + ("auditor", "admin")  # designers model processes; they read no case
+STATS = ("leader", "shift_leader", "auditor", "admin")
+# City-wide statistics: the matrix's leader leads one department (leader_sanitation_330191) and sees
+# only that department's figures.
+CITY_STATS = ("shift_leader", "auditor", "admin")
+COMMAND = ("leader", "shift_leader", "dispatcher", "auditor", "admin")  # the command-centre screen
 USERS = {"supervisor": "supervisor1", "acceptor": "acceptor1", "shift_leader": "shiftleader1",
          "dispatcher": "dispatcher1", "handler": "handler_sanitation_330191",
          "leader": "leader_sanitation_330191", "auditor": "auditor1", "designer": "designer1", "admin": "admin1"}
@@ -46,6 +51,14 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("open311.services", "GET"): PUBLIC, ("open311.service", "GET"): PUBLIC,
     ("open311.token_lookup", "GET"): PUBLIC,
     ("open311.create_request", "POST"): (),  # no role: only a request carrying an API key is let in
+    ("cases.case_sheet", "GET"): CASE_READERS, ("cases.export", "GET"): CASE_READERS,
+    ("inbox.claim_many", "POST"): INBOX, ("inbox.inbox_count", "GET"): INBOX,
+    ("ops.healthz", "GET"): PUBLIC, ("ops.readyz", "GET"): PUBLIC,
+    ("ops.metrics", "GET"): (),  # no role: a bearer token (METRICS_TOKEN) or a loopback scraper
+    ("report.similar", "GET"): PUBLIC,  # anonymous reporters get only a count
+    ("stats.index", "GET"): STATS, ("stats.cases", "GET"): CITY_STATS, ("stats.export", "GET"): STATS,
+    ("stats.hotspots", "GET"): CITY_STATS, ("stats.command", "GET"): COMMAND, ("stats.command_data", "GET"): COMMAND,
+    ("stats.settings", "GET"): ("admin",), ("stats.save_settings", "POST"): ("admin",),
 }
 SAMPLES = {"key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css"}
