@@ -42,6 +42,7 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("cases.upload", "POST"): PUBLIC,  # anonymous citizens attach photos to public reports
     ("cases.attachment", "GET"): PUBLIC,  # each photo is checked against the case's visibility
     ("cases.search", "GET"): CASE_READERS, ("cases.case_page", "GET"): CASE_READERS, ("cases.supervise_case", "POST"): ("leader",),
+    ("cases.correct", "POST"): ("acceptor", "shift_leader"),  # corrections of class, urgency or place
     ("report.follow", "GET"): PUBLIC, ("report.rate", "POST"): PUBLIC,  # the private follow-up token is the key
     ("report.public", "GET"): PUBLIC, ("report.public", "POST"): PUBLIC,
     ("report.mobile", "GET"): ("supervisor",), ("report.mobile", "POST"): ("supervisor",),
