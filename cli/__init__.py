@@ -20,6 +20,8 @@ from cli import (  # noqa: F401  (attach commands)
     scheduler,
     seed,
     serve,
+    uploads,
+    users,
 )
 from cli.base import cli
 

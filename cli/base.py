@@ -50,8 +50,14 @@ def fail(message: str, code: int = 1) -> NoReturn:
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
     """citycase — digital urban management case system."""
+    from engine.db import DatabaseUrlError, check_url
+
     overrides = {"DATABASE_URL": database_url} if database_url else {}
     ctx.obj = CliContext(config=load_config(overrides), as_json=as_json)
+    try:
+        check_url(ctx.obj.config["DATABASE_URL"])  # a clear message instead of a traceback later
+    except DatabaseUrlError as exc:
+        fail(str(exc), 2)
 
 
 def json_option(f):

@@ -16,7 +16,7 @@ import click
 
 from cli.base import CliContext, cli, json_option
 
-SECTIONS = ("engine", "inbox", "timers", "audit", "export", "http", "intake")
+SECTIONS = ("engine", "inbox", "timers", "audit", "export", "http", "intake", "writes")
 MEMORY_TARGET = "<= 300"
 
 
@@ -134,7 +134,11 @@ def _setup_notes(asked: str, pg: str | None, quick: bool, load: list[float] | No
 def _run_section(name: str, results, scratch, quick: bool, out_dir: Path, kept: dict[str, str],
                  engine_cases: int | None, inbox_cases: int | None, inbox_repeat: int | None,
                  no_profile: bool, audit_follows: bool) -> None:
-    if name == "engine":
+    if name == "writes":
+        from bench import concurrent_writes
+
+        concurrent_writes.bench_run(results, scratch, quick)
+    elif name == "engine":
         from bench import engine_bench
 
         engine_bench.run(results, scratch, quick, out_dir, cases=engine_cases, profile=not no_profile,

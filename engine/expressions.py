@@ -21,6 +21,7 @@ import simpleeval
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine.errors import DefinitionError
+from engine.expression_limits import BoundedEval, ExpressionTooLarge, check_constant_parts
 
 SAFE_BUILTINS: dict[str, Callable[..., Any]] = {
     "len": len, "min": min, "max": max, "abs": abs, "round": round, "sum": sum, "sorted": sorted,
@@ -80,7 +81,12 @@ def _parsed_expression(text: str) -> ast.Expression:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionRefused(f"not a valid expression: {text!r} ({exc.msg})") from None
-    _check_tree(tree, text, frozenset(_functions()))
+    functions = _functions()
+    _check_tree(tree, text, frozenset(functions))
+    try:
+        check_constant_parts(tree, text, functions)  # bounded in size, so in time (engine.expression_limits)
+    except ExpressionTooLarge as exc:
+        raise ExpressionRefused(str(exc)) from None  # refused like any unsafe expression, element named
     return tree
 
 
@@ -129,7 +135,7 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
         # One evaluator per thread, reused: building one costs more than most evaluations.
         evaluator = getattr(self._local, "evaluator", None)
         if evaluator is None:
-            evaluator = simpleeval.EvalWithCompoundTypes(names={}, functions=self._functions)
+            evaluator = BoundedEval(names={}, functions=self._functions)
             self._local.evaluator = evaluator
         evaluator.names = names
         return evaluator

@@ -100,6 +100,8 @@ class User(Base):
     district_code: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
+    # Bumped whenever every session of the user must end (engine.sessions); migration 0006.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiKey(Base):
@@ -424,3 +426,5 @@ class AccessLogEntry(Base):
 
 # The device table lives with its package; importing it here keeps Base.metadata the whole schema.
 from engine.devices import models as _device_models  # noqa: E402,F401
+# The ORM hook that ends sessions when a user row changes lives with the session rules.
+from engine import sessions as _sessions  # noqa: E402,F401

@@ -58,7 +58,9 @@ class TestDB:
     city: dict[str, Any] | None = None
 
     def session(self):
-        return transaction(self.factory)
+        # Deferred, unlike the entry points' IMMEDIATE transactions: tests run in one thread and
+        # nest sessions (a read inside an open writer) without waiting on their own write lock.
+        return transaction(self.factory, immediate=False)
 
 
 class _Templates:

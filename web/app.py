@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request, session
+from flask import Flask, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -18,10 +18,21 @@ from werkzeug.exceptions import HTTPException
 
 from engine.clock import SystemClock
 from engine.config import PROJECT_ROOT, load_config
-from engine.db import make_engine, session_factory
-from engine.errors import CityCaseError, Conflict
-from web.extensions import CityCaseState, babel, csrf, init_session_handling, limiter, login_manager
-from web.messages import PageConflict, error_message
+from engine.db import lost_only_the_lock, make_engine, session_factory
+from engine.errors import CityCaseError
+from web.auth.session_cookie import install_session_cookie
+from web.extensions import (
+    CityCaseState,
+    babel,
+    csrf,
+    init_session_handling,
+    install_lock_retry,
+    limiter,
+    login_manager,
+)
+from web.input_guard import init_input_guard
+from web.messages import error_message
+from web.responses import error_response
 from web.security import is_api_request
 
 LOCALES = ("zh_Hans_CN", "en")
@@ -38,7 +49,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=int(cfg["SESSION_MINUTES"]))
     app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", True)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):  # Flask's default is None, so setdefault never set it
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["MAX_CONTENT_LENGTH"] = int(cfg["UPLOAD_MAX_BYTES"]) * 4 + 1024 * 1024
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the session lifetime bounds the token
     app.config.setdefault("BABEL_DEFAULT_LOCALE", cfg["DEFAULT_LOCALE"])
@@ -51,6 +63,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     _ensure_translations()
     init_session_handling(app)
+    install_session_cookie(app)
+    init_input_guard(app)  # before CSRF and the rate limiter look at the request
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -65,11 +79,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.cases import bp as cases_bp
     from web.cases.display import register_filters
     from web.designer import bp as designer_bp
+    from web.cases.privacy import register_privacy_filter
     from web.inbox import bp as inbox_bp
     from web.report import bp as report_bp
     from web.stats import bp as stats_bp
 
     register_filters(app)
+    register_privacy_filter(app)
     for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp, audit_bp, designer_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
@@ -82,6 +98,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         configure_logging(cfg["LOG_FORMAT"])
 
+    install_lock_retry(app)
     _register_errors(app)
     _security_headers(app)
     _maybe_start_scheduler(app)
@@ -132,14 +149,12 @@ def _unauthorized():
     from flask import redirect, url_for
 
     if is_api_request():
-        return jsonify({"error": "unauthorized", "message": "sign in or send an API key"}), 401
+        return _error_page(401, _("Please sign in"), _("Sign in first (POST /api/v1/login) or send an API key."))
     return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 
 
-def _error_page(status: int, title: str, message: str):
-    if is_api_request():
-        return jsonify({"error": title, "message": message}), status
-    return render_template("error.html", status=status, title=title, message=message), status
+def _error_page(status: int, title: str, message: str, fields: dict[str, str] | None = None):
+    return error_response(status, title, message, fields)
 
 
 def _register_errors(app: Flask) -> None:
@@ -147,6 +162,7 @@ def _register_errors(app: Flask) -> None:
         400: lambda: _("Bad request"), 401: lambda: _("Please sign in"), 403: lambda: _("Not allowed"),
         404: lambda: _("Not found"), 405: lambda: _("Method not allowed"), 409: lambda: _("Conflict"),
         413: lambda: _("Too large"), 429: lambda: _("Too many requests"), 500: lambda: _("Server error"),
+        503: lambda: _("Busy"),
     }
 
     def title_for(status: int) -> str:
@@ -156,28 +172,24 @@ def _register_errors(app: Flask) -> None:
     def _engine_error(exc: CityCaseError):
         status = getattr(exc, "http_status", 400)
         if is_api_request():
-            body: dict[str, Any] = {"error": type(exc).__name__, "message": str(exc)}
-            fields = getattr(exc, "fields", None)
-            if fields:
-                body["fields"] = fields
-            return jsonify(body), status
+            return _error_page(status, title_for(status), str(exc), getattr(exc, "fields", None))
         message = error_message(exc)
         return render_template("error.html", status=status, title=title_for(status), message=message), status
 
     @app.errorhandler(OperationalError)
     def _database_busy(exc: OperationalError):
-        # SQLite with several writers (gunicorn workers, the scheduler): a transaction that read
-        # before another committed cannot upgrade to a write. Nothing was written; say so.
-        if "database is locked" not in str(exc.orig):
+        # Only after every attempt of web.extensions' lock retry waited out the busy timeout:
+        # the server is overloaded, not the request wrong. Nothing was written; say so (503).
+        if not lost_only_the_lock(exc):
             raise exc
         from web.extensions import rollback
 
         rollback()
-        if is_api_request():
-            return _engine_error(Conflict("the database was busy with another change; nothing was saved, "
-                                          "please try again"))
-        return _engine_error(PageConflict(_("The system was busy with another change; nothing was saved. "
-                                            "Please try again.")))
+        response = _error_page(503, title_for(503), _("The database is busy; nothing was saved. "
+                                                      "Please try again in a moment."))
+        response = app.make_response(response)
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError):
@@ -199,7 +211,11 @@ def _register_errors(app: Flask) -> None:
             message = _("Too many requests from your address. Please wait and try again later.")
         elif status == 413:
             message = _("The upload is too large.")
-        return _error_page(status, title_for(status), message)
+        response = app.make_response(_error_page(status, title_for(status), message))
+        for name, value in exc.get_headers():  # e.g. Allow on a 405 (RFC 9110), Retry-After
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
 
 def _tile_source(tile_url: str) -> str | None:

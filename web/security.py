@@ -15,6 +15,7 @@ commands share it).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -27,6 +28,7 @@ from werkzeug.security import check_password_hash
 
 from engine.model import Actor, EngineContext
 from engine.models import User
+from engine.sessions import SessionStamp, end_sessions, session_is_current
 from web.extensions import get_session, login_manager, state
 from web.messages import PageForbidden
 
@@ -66,6 +68,7 @@ class SignedInUser(UserMixin):
         self.district_code = user.district_code
         self.locale = user.locale
         self.active = user.active
+        self.session_version = user.session_version or 0
 
     def get_id(self) -> str:
         return str(self.id)
@@ -85,20 +88,32 @@ def _load_user(user_id: str) -> SignedInUser | None:
     except (TypeError, ValueError):
         return None
     user = get_session().get(User, uid)
-    if user is None or not user.active:
-        return None
+    if user is None or not session_is_current(user, _stamp(), now(), _absolute()):
+        return None  # signed out elsewhere, disabled, role changed, or too old: the session is over
     return SignedInUser(user)
 
 
+def _stamp() -> SessionStamp | None:
+    try:
+        return SessionStamp(int(session["sv"]), datetime.fromisoformat(session["since"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _absolute() -> timedelta:
+    return timedelta(hours=float(current_app.config["SESSION_ABSOLUTE_HOURS"]))
+
+
 def authenticate(username: str, password: str) -> SignedInUser | None:
-    """The active user with this name and password, else None."""
+    """The active user with this name and password, else None (429 while the account is throttled)."""
+    from web.auth.throttle import check_account, record_failure
+
+    check_account(username or "")
     user = get_session().scalar(select(User).where(User.username == (username or "").strip()))
     if user is None:
         check_password_hash(_dummy(), password or "")
-        return None
-    if not check_password_hash(user.password_hash, password or ""):
-        return None
-    if not user.active:
+    if user is None or not check_password_hash(user.password_hash, password or "") or not user.active:
+        record_failure(username or "")
         return None
     return SignedInUser(user)
 
@@ -106,12 +121,17 @@ def authenticate(username: str, password: str) -> SignedInUser | None:
 def sign_in(user: SignedInUser) -> None:
     session.clear()  # a fresh session on sign-in (no fixation)
     session.permanent = True  # expires after SESSION_MINUTES idle (refreshed on every request)
+    session["sv"] = user.session_version  # engine.sessions: the session ends when the user's version moves
+    session["since"] = now().isoformat()
     login_user(user)
     if user.locale in ("zh_Hans_CN", "en"):
         session["lang"] = user.locale
 
 
 def sign_out() -> None:
+    """Sign out here and end every other session of this user (a saved cookie opens nothing)."""
+    if current_user and current_user.is_authenticated:
+        end_sessions(get_session(), int(current_user.id))
     logout_user()
     lang = session.get("lang")
     session.clear()

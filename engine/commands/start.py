@@ -18,7 +18,7 @@ from engine.errors import ValidationError
 from engine.fastsql import INSERT_CASE, NEXT_COUNTER
 from engine.history import GENESIS
 from engine.metrics import Command
-from engine.model import Actor, CaseStatus, EngineContext, EventKind
+from engine.model import Actor, CaseStatus, EngineContext, EventKind, Role
 from engine.models import Attachment, Case, ReportReceipt
 
 IDEMPOTENCY_KEY_CHARS = (16, 64)
@@ -38,6 +38,7 @@ def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], act
             return earlier
     with CommandFrame(session, ctx, Command.START_CASE) as frame:
         r = check_report(session, report)
+        _check_patrol_area(actor, r)
         definition = definitions.latest(session)
         reporter = r.reporter or actor.username
         salt = new_salt()
@@ -66,6 +67,17 @@ def _receipt(session: Session, actor: Actor, key: str) -> CaseResult | None:
     if row is None:
         return None
     return CaseResult(row.id, row.number, row.version, CaseStatus(row.status), 1)
+
+
+def _check_patrol_area(actor: Actor, r: CheckedReport) -> None:
+    """A supervisor assigned to a district reports inside it (issue 10: decided, not accidental).
+
+    Supervisors (监督员) patrol their own area, and their reports are counted for it; a problem
+    seen elsewhere is reported through the hotline or by that district's supervisors."""
+    if actor.role == Role.SUPERVISOR and actor.district_code and r.location.district_code != actor.district_code:
+        key = "component_id" if r.component_id else "lon"
+        raise ValidationError(f"this place is in district {r.location.district_code}; supervisors report in their "
+                              f"own district ({actor.district_code})", {key: "outside your district"})
 
 
 def _initial(r: CheckedReport) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from alembic import op
 from engine.models import UTCDateTime
 
 revision = "0007"
-down_revision = "0005"  # re-chained at the merge
+down_revision = "0006"  # re-chained at the merge
 branch_labels = None
 depends_on = None
 

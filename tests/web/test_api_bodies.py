@@ -27,10 +27,10 @@ def test_bad_bodies_are_400_with_fields(sqlite_city, clock):
     before = _events(sqlite_city)
 
     cases = [
-        ({"data": ["confirmed"]}, {"data"}),
+        ({"data": ["confirmed"]}, {"data", "version"}),  # version is required (issue 10)
         ({"data": {"verdict": "confirmed"}, "version": "3"}, {"version"}),
         ({"data": {"verdict": "confirmed"}, "version": True}, {"version"}),
-        ({"data": {}, "note": "hi"}, {"note"}),
+        ({"data": {}, "note": "hi"}, {"note", "version"}),
     ]
     for body, fields in cases:
         r = sup.post(f"/api/v1/tasks/{verify['id']}/complete", json=body)

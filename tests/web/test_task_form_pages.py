@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from engine.commands import supervise
@@ -109,6 +110,39 @@ def test_conflict_when_the_case_changed_since_opening(sqlite_city, clock):
     assert "handle" in [t.spec_id for t in tasks_of(sqlite_city, driver.case_id)]
 
 
+@pytest.mark.parametrize("version", ["abc", "", "1.5", "-1"])
+def test_a_missing_or_malformed_version_is_refused_not_skipped(sqlite_city, clock, version):
+    driver = _handle_stage(sqlite_city, clock)
+    handle = task(sqlite_city, driver.case_id, "handle")
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "handler_sanitation_330191")
+    client.get(f"/tasks/{handle.id}")
+    data = {"outcome": "done", "result": "已清理干净"} | ({"expected_version": version} if version else {})
+    response = client.post(f"/tasks/{handle.id}", data=data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "已清理干净" in page and ("Reload" in page or "重新" in page or "reload" in page)
+    assert "handle" in [t.spec_id for t in tasks_of(sqlite_city, driver.case_id)]
+
+
+def test_a_refused_completion_does_not_keep_the_photos_sent_with_it(sqlite_city, clock):
+    import io
+
+    driver = _handle_stage(sqlite_city, clock)
+    handle = task(sqlite_city, driver.case_id, "handle")
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "handler_sanitation_330191")
+    client.get(f"/tasks/{handle.id}")
+    with sqlite_city.session() as s:
+        before = len(s.scalars(select(Attachment)).all())
+    response = client.post(f"/tasks/{handle.id}", content_type="multipart/form-data", data={
+        "outcome": "nonsense", "result": "x", "expected_version": "999",
+        "photos__files": [(io.BytesIO(jpeg_bytes()), "a.jpg")]})
+    assert response.status_code in (400, 409)
+    with sqlite_city.session() as s:
+        assert len(s.scalars(select(Attachment)).all()) == before
+
+
 def test_gone_task_page_is_friendly(sqlite_city, clock):
     client = make_app(sqlite_city, clock).test_client()
     login(client, "acceptor1")
@@ -199,8 +233,15 @@ def test_a_bad_photo_with_the_form_is_a_field_error(sqlite_city, clock):
     assert "保留这段文字" in page and "JPEG" in page
 
 
-def test_conflict_in_the_race_window_keeps_the_input(sqlite_city, clock, monkeypatch):
-    """The task is still there when the page loads it, and gone when the command runs."""
+def test_conflict_in_the_race_window_keeps_the_input(city, clock, monkeypatch):
+    """The task is still there when the page loads it, and gone when the command runs.
+
+    A colleague can commit inside that window only where writers do not wait for each other: on
+    PostgreSQL. On SQLite the request holds the write lock from BEGIN (IMMEDIATE), so the colleague
+    waits and this request's own version check sees nothing changed."""
+    if city.backend == "sqlite":
+        pytest.skip("SQLite serialises writing requests: no colleague can commit inside the window")
+    sqlite_city = city
     import web.inbox.task_form as task_form
     from engine.errors import Conflict
 

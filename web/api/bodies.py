@@ -52,9 +52,9 @@ class LoginBody(Body):
 class CompleteBody(Body):
     model_config = ConfigDict(extra="forbid", frozen=True)
     hints = {"data": "must be an object of form values",
-             "version": "must be the case version (a whole number) from GET /tasks/{id}"}
+             "version": "required: the case version (a whole number) from GET /tasks/{id}"}
     data: dict[str, Any] = Field(default_factory=dict)
-    version: StrictInt | None = None
+    version: StrictInt  # required: the version check cannot be skipped (issue 10)
 
 
 class SuperviseBody(Body):

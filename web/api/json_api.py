@@ -38,6 +38,7 @@ from engine.queries.process_data import case_data, task_data
 from engine.queries.tasks import Tab
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.api.bodies import CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
+from web.cases.privacy import citizen_private, citizen_private_deep  # phone numbers masked by role
 from web.extensions import get_session, limiter, state
 from web.security import authenticate, engine_context, now, sign_in, sign_out
 
@@ -59,7 +60,8 @@ def _api_error(exc: CityCaseError):
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     message = "sign in first: POST /api/v1/login" if status == 401 else (exc.description or exc.name)
-    return jsonify({"error": message, "fields": {}}), status
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"]  # Allow, Retry-After
+    return jsonify({"error": message, "fields": {}}), status, headers
 
 
 # --- serialization ----------------------------------------------------------------------------------
@@ -86,9 +88,9 @@ def case_json(case: CaseRecord) -> dict[str, Any]:
             "source": case.source, "class_code": case.class_code, "class_name": case.class_name,
             "urgency": case.urgency, "grid_code": case.grid_code, "community_code": case.community_code,
             "street_code": case.street_code, "district_code": case.district_code, "lon": case.lon,
-            "lat": case.lat, "address": case.address, "description": case.description,
+            "lat": case.lat, "address": case.address, "description": citizen_private(case.description),
             "component_id": case.component_id, "department_code": case.department_code,
-            "reporter": case.reporter, "rating": case.rating, "rating_note": case.rating_note,
+            "reporter": citizen_private(case.reporter), "rating": case.rating, "rating_note": case.rating_note,
             "created_at": _iso(case.created_at), "updated_at": _iso(case.updated_at),
             "closed_at": _iso(case.closed_at), "version": case.version}
 
@@ -176,7 +178,7 @@ def get_task(task_id: str):
         "case": case_json(view.case),
         "version": view.case.version,
         "form": {"id": view.form.id, "fields": [field_json(f, options) for f in view.form.fields]},
-        "data": task_data(session, task_id),
+        "data": citizen_private_deep(task_data(session, task_id)),
     })
 
 
@@ -234,8 +236,8 @@ def get_case(number: str):
     history = [{"seq": e.seq, "at": _iso(e.at), "actor": e.actor, "kind": e.kind, "task_id": e.task_id,
                 "task_spec": e.task_spec, "data": e.data, "hash": e.hash}
                for e in case_history(session, actor, view.case)]
-    return jsonify({"case": case_json(view.case), "data": case_data(session, view.case.id),
-                    "tasks": [task_json(t, at) for t in view.tasks], "history": history})
+    return jsonify({"case": case_json(view.case), "data": citizen_private_deep(case_data(session, view.case.id)),
+                    "tasks": [task_json(t, at) for t in view.tasks], "history": citizen_private_deep(history)})
 
 
 @api_bp.post("/cases/<number>/supervise")

@@ -32,6 +32,7 @@ from engine.errors import CityCaseError
 from engine.model import Actor
 from engine.models import Case, Department, ProblemClass, TaskRow
 from web.api.auth import open311_key
+from web.api.publication import Publication
 from web.extensions import get_session, limiter, state
 from web.security import engine_context, now
 
@@ -174,7 +175,7 @@ def _tz() -> str:
 
 def _active_class(session, code: str) -> ProblemClass:
     pc = session.get(ProblemClass, code) if code else None
-    if pc is None or not pc.active:
+    if pc is None or not pc.active or not _publication().is_public(pc.code):
         raise Open311Error(404, f"service_code {code!r} was not found")
     return pc
 
@@ -213,9 +214,15 @@ def _serialize(session, cases: list[Any], tz: str) -> list[dict[str, Any]]:
             if row.spec_id == "handle" and row.due_at is not None:
                 current = expected.get(row.case_id)
                 expected[row.case_id] = row.due_at if current is None else min(current, row.due_at)
-    return [request_dict(c, service_name=names.get(c.class_code),
-                         agency=agencies.get(c.department_code) if c.department_code else None,
-                         steps=steps.get(c.id, []), expected=expected.get(c.id), tz=tz) for c in cases]
+    published = _publication()  # what the city chose to publish (web.api.publication)
+    return [published.apply(request_dict(c, service_name=names.get(c.class_code),
+                                          agency=agencies.get(c.department_code) if c.department_code else None,
+                                          steps=steps.get(c.id, []), expected=expected.get(c.id), tz=tz))
+            for c in cases]
+
+
+def _publication() -> Publication:
+    return Publication.from_config(state().config)
 
 
 _CASE_COLUMNS = (Case.id, Case.number, Case.status, Case.class_code, Case.description, Case.department_code,
@@ -241,7 +248,8 @@ def services(fmt: str):
     session = get_session()
     rows = session.scalars(select(ProblemClass).where(ProblemClass.active.is_(True))
                            .order_by(ProblemClass.code))
-    return render(fmt, "services", "service", [service_dict(pc) for pc in rows])
+    published = _publication()
+    return render(fmt, "services", "service", [service_dict(pc) for pc in rows if published.is_public(pc.code)])
 
 
 @open311_bp.get(f"/services/<code>.<{FORMATS}:fmt>")
@@ -344,6 +352,9 @@ def list_requests(fmt: str):
             query = query.where(Case.status.in_(OPEN_STATUSES))
         elif wanted == {"closed"}:
             query = query.where(Case.status.in_(CLOSED_STATUSES))
+    public = _publication().classes
+    if public is not None:
+        query = query.where(Case.class_code.in_(public))
     cases = list(session.execute(query.order_by(Case.created_at.desc(), Case.id.desc()).limit(MAX_RESULTS)))
     return render(fmt, "service_requests", "request", _serialize(session, cases, tz))
 
@@ -352,7 +363,7 @@ def list_requests(fmt: str):
 def get_request(number: str, fmt: str):
     session = get_session()
     case = session.execute(select(*_CASE_COLUMNS).where(Case.number == number)).first()
-    if case is None:
+    if case is None or not _publication().is_public(case.class_code):
         raise Open311Error(404, f"service_request_id {number!r} was not found")
     return render(fmt, "service_requests", "request", _serialize(session, [case], _tz()))
 

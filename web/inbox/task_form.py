@@ -9,7 +9,6 @@ from flask_babel import gettext as _
 
 from engine import definitions
 from engine.commands import complete_task, form_options
-from engine.db import transaction
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms import FormField, FormSpec
 from engine.model import INBOX_ROLES
@@ -20,7 +19,7 @@ from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
 from web.cases.display import person, pick, remaining_text, task_name
 from web.cases.views import form_summary
-from web.extensions import get_session, rollback, state
+from web.extensions import get_session, rollback
 from web.inbox import bp
 from web.messages import PageConflict, PageNotFound, error_message, field_messages, upload_message
 from web.security import config, current_actor, engine_context, now, role_required
@@ -75,11 +74,13 @@ def field_views(form: FormSpec, values: dict[str, Any], errors: dict[str, str],
     return views
 
 
-def submitted_data(form: FormSpec, actor_name: str, stage: str) -> tuple[dict[str, Any], dict[str, str]]:
+def submitted_data(form: FormSpec, actor_name: str, stage: str,
+                   fresh: set[str] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's keys from the request (lists for multi-value fields); files sent with the form are
-    stored first in their own transaction so their tokens survive a validation error."""
+    stored in the request's transaction, so a refused completion does not keep them."""
     data: dict[str, Any] = {}
     upload_errors: dict[str, str] = {}
+    fresh = fresh if fresh is not None else set()
     for f in form.fields:
         key = f.key
         assert key is not None
@@ -92,17 +93,13 @@ def submitted_data(form: FormSpec, actor_name: str, stage: str) -> tuple[dict[st
         elif f.type == "filepicker":
             tokens = [t for t in request.form.get(key, "").split(",") if t.strip()]
             files = [fs for fs in request.files.getlist(f"{key}__files") if fs and fs.filename]
-            if files:
-                try:
-                    with transaction(state().factory) as s:
-                        for fs in files:
-                            tokens.append(store_upload(s, fs, stage, actor_name, config()["UPLOAD_MAX_BYTES"],
-                                                       now()).token)
-                except ValidationError as exc:
-                    upload_errors[key] = upload_message(exc)
-                # End the request session's read snapshot so that its writes see the new rows
-                # (SQLite refuses writes from a snapshot older than another commit).
-                get_session().rollback()
+            try:  # stored in the request's transaction: kept only if the completion is
+                for fs in files:
+                    token = store_upload(get_session(), fs, stage, actor_name, config()["UPLOAD_MAX_BYTES"], now()).token
+                    tokens.append(token)
+                    fresh.add(token)
+            except ValidationError as exc:
+                upload_errors[key] = upload_message(exc)
             data[key] = tokens
         elif key in request.form:
             data[key] = request.form.get(key)
@@ -180,28 +177,40 @@ def task_form(task_id: str):
         return _render(row, case, form, _defaults(form, row.id, options), {}, case.version)
 
     done_message = _("Task “%(name)s” of case %(number)s completed.", name=row.name, number=case.number)
-    data, upload_errors = submitted_data(form, actor.username, upload_stage(row.spec_id))
-    try:
-        expected = int(request.form.get("expected_version", ""))
-    except ValueError:
-        expected = None
-    if upload_errors:
+    fresh: set[str] = set()
+    data, upload_errors = submitted_data(form, actor.username, upload_stage(row.spec_id), fresh)
+    expected = _expected_version()
+    if upload_errors or expected is None:
         rollback()
-        return _render(row, case, form, data, upload_errors, expected if expected is not None else case.version,
-                       status=400)
+        message = None if expected is not None else _("The form is incomplete (its case version is missing). "
+                                                       "Reload the task and try again.")
+        return _render(row, case, form, _without(data, fresh), upload_errors,
+                       expected if expected is not None else case.version, message=message, status=400)
     try:
         complete_task(session, engine_context(), task_id, actor, data, expected_version=expected)
     except ValidationError as exc:
         rollback()
-        return _render(row, case, form, data, field_messages(exc.fields or {}),
-                       expected if expected is not None else case.version,
+        return _render(row, case, form, _without(data, fresh), field_messages(exc.fields or {}), expected,
                        message=error_message(exc) if not exc.fields else None, status=400)
     except Conflict:
         rollback()
         case = load_case(get_session(), case.id)  # the version someone else's change left
-        return _render(row, case, form, data, {}, case.version, conflict=True, status=409)
+        return _render(row, case, form, _without(data, fresh), {}, case.version, conflict=True, status=409)
     flash(done_message, "success")  # (row is gone now: the command removed the finished task's row)
     return redirect(url_for("inbox.inbox"))
+
+
+def _expected_version() -> int | None:
+    """The case version the form was opened at, or None when missing or not a whole number (refused)."""
+    raw = request.form.get("expected_version", "")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+
+
+def _without(data: dict[str, Any], fresh: set[str]) -> dict[str, Any]:
+    """``data`` without the upload tokens of this request (rolled back with it)."""
+    if not fresh:
+        return data
+    return {k: [t for t in v if t not in fresh] if isinstance(v, list) else v for k, v in data.items()}
 
 
 def _conflict_without_task():

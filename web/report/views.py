@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.commands import CaseResult, rate_case, start_case
-from engine.db import transaction
 from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
 from engine.model import Actor
 from engine.models import GridCell
@@ -21,7 +20,7 @@ from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
 from web.cases.display import pick
 from web.cases.views import anonymous_uploader
-from web.extensions import get_session, limiter, rollback, state
+from web.extensions import get_session, limiter, rollback
 from web.geo_display import from_display
 from web.messages import PageNotFound, error_message, field_messages, upload_message
 from web.report import bp
@@ -91,18 +90,21 @@ def _float(text: str | None) -> Any:
         return text  # the engine reports it as "not a number"
 
 
-def build_report(source: str, uploader: str, stage_errors: dict[str, str]) -> dict[str, Any]:
+def build_report(source: str, uploader: str, stage_errors: dict[str, str],
+                 fresh: list[str] | None = None) -> dict[str, Any]:
+    """The report from the form. Photos sent with it are stored in the request's transaction, so
+    they are kept only if the report is (their tokens are appended to ``fresh``)."""
     form = request.form
     photos = _tokens(form.get("photos", ""))
     files = [fs for fs in request.files.getlist("photos__files") if fs and fs.filename]
-    if files:
-        try:
-            with transaction(state().factory) as s:  # kept even if the report is refused below
-                for fs in files:
-                    photos.append(store_upload(s, fs, "report", uploader, config()["UPLOAD_MAX_BYTES"], now()).token)
-        except ValidationError as exc:
-            stage_errors["photos"] = upload_message(exc)
-        get_session().rollback()  # a fresh snapshot for the writes below (see task_form.submitted_data)
+    try:
+        for fs in files:
+            token = store_upload(get_session(), fs, "report", uploader, config()["UPLOAD_MAX_BYTES"], now()).token
+            photos.append(token)
+            if fresh is not None:
+                fresh.append(token)
+    except ValidationError as exc:
+        stage_errors["photos"] = upload_message(exc)
     report: dict[str, Any] = {"source": source, "class_code": form.get("class_code", ""),
                               "description": form.get("description", "").strip(),
                               "address": form.get("address", "").strip(), "photos": photos}
@@ -128,11 +130,14 @@ def _values() -> dict[str, Any]:
 def _submit(source: str, actor: Actor, extra: dict[str, Any]) -> tuple[CaseResult | None, dict[str, Any],
                                                                         dict[str, str], str | None]:
     errors: dict[str, str] = {}
-    report = build_report(source, actor.username, errors)
+    fresh: list[str] = []
+    report = build_report(source, actor.username, errors, fresh)
     report.update(extra)
     values = _values()
-    values["photos"] = ",".join(report["photos"])
+    # photos sent with a refused report are rolled back with it: the form asks for them again
+    values["photos"] = ",".join(t for t in report["photos"] if t not in fresh)
     if errors:
+        rollback()
         return None, values, errors, None
     key = request.form.get("idempotency_key", "").strip() or None
     try:

@@ -13,7 +13,7 @@ from engine.commands import start_case
 from engine.commands.report import MESSAGES, check_report
 from engine.errors import ValidationError
 from engine.model import Actor, EngineContext
-from engine.models import Case, Event
+from engine.models import Case, Event, GridCell
 from tests.factories import report
 
 
@@ -74,3 +74,19 @@ def test_bad_reports_name_the_field_with_a_translatable_phrase(sqlite_city, bad,
 def test_a_report_that_is_not_an_object_is_refused(sqlite_city):
     with sqlite_city.session() as s, pytest.raises(ValidationError, match="JSON object"):
         check_report(s, ["not", "a", "report"])
+
+
+def test_a_supervisor_reports_only_in_their_own_district(city, clock):
+    """Issue 10: decided, not accidental — supervisors patrol and report in their district."""
+    with city.session() as s:
+        cell = s.scalars(select(GridCell).where(GridCell.district_code == "330192").limit(1)).one()
+        lon, lat = (cell.min_lon + cell.max_lon) / 2, (cell.min_lat + cell.max_lat) / 2
+        before = s.scalar(select(func.count()).select_from(Case))
+    elsewhere = report(city.city, source="supervisor", lon=lon, lat=lat)
+    with pytest.raises(ValidationError) as err, city.session() as s:
+        start_case(s, EngineContext(clock), elsewhere, Actor("supervisor1", "supervisor", None, "330191"))
+    assert err.value.fields == {"lon": "outside your district"} and "330192" in str(err.value)
+    with city.session() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == before
+        started = start_case(s, EngineContext(clock), elsewhere, Actor("supervisor3", "supervisor", None, "330192"))
+    assert started.number

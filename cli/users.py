@@ -1,0 +1,91 @@
+"""User commands: set a password (under the policy), disable/enable, change role, sign out everywhere.
+
+Each change that must end the user's sessions does so through engine.sessions (disabling, a role
+change and a new password by the ORM hook, ``sign-out`` explicitly).
+"""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from cli.base import CliContext, cli, emit, fail, json_option
+from engine.db import transaction
+from engine.errors import CityCaseError
+from engine.models import User
+from engine.sessions import end_sessions, set_password
+
+ROLES = ("supervisor", "acceptor", "shift_leader", "dispatcher", "handler", "leader", "auditor", "designer", "admin")
+
+
+@cli.group("user")
+def user_group() -> None:
+    """Manage staff accounts."""
+
+
+def _change(ctx: CliContext, username: str, change) -> dict:
+    try:
+        with transaction(ctx.session_factory) as s:
+            user = s.scalar(select(User).where(User.username == username))
+            if user is None:
+                raise CityCaseError(f"no user {username!r}")
+            change(s, user)
+            s.flush()
+            s.refresh(user)
+            return {"username": user.username, "role": user.role, "active": user.active,
+                    "session_version": user.session_version}
+    except CityCaseError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail exits
+
+
+@user_group.command("set-password")
+@click.argument("username")
+@click.password_option(prompt="New password", help="the new password (asked when not given)")
+@json_option
+@click.pass_obj
+def set_password_cmd(ctx: CliContext, username: str, password: str) -> None:
+    """Set a user's password (at least 10 characters, letters and digits, not a common one)."""
+    out = _change(ctx, username, lambda s, _u: set_password(s, username, password))
+    emit(ctx, out, f"password of {username} set; their sessions have ended")
+
+
+@user_group.command("disable")
+@click.argument("username")
+@json_option
+@click.pass_obj
+def disable(ctx: CliContext, username: str) -> None:
+    """Disable an account: it cannot sign in and its sessions end at once."""
+    out = _change(ctx, username, lambda _s, u: setattr(u, "active", False))
+    emit(ctx, out, f"{username} disabled; their sessions have ended")
+
+
+@user_group.command("enable")
+@click.argument("username")
+@json_option
+@click.pass_obj
+def enable(ctx: CliContext, username: str) -> None:
+    """Enable a disabled account."""
+    out = _change(ctx, username, lambda _s, u: setattr(u, "active", True))
+    emit(ctx, out, f"{username} enabled")
+
+
+@user_group.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@json_option
+@click.pass_obj
+def role(ctx: CliContext, username: str, role: str) -> None:
+    """Give a user another role; their sessions end (they sign in again with the new role)."""
+    out = _change(ctx, username, lambda _s, u: setattr(u, "role", role))
+    emit(ctx, out, f"{username} is now {role}; their sessions have ended")
+
+
+@user_group.command("sign-out")
+@click.argument("username")
+@json_option
+@click.pass_obj
+def sign_out(ctx: CliContext, username: str) -> None:
+    """End every session of a user now (e.g. a lost phone)."""
+    out = _change(ctx, username, lambda s, u: end_sessions(s, u.id))
+    emit(ctx, out, f"every session of {username} has ended")
