@@ -100,7 +100,7 @@ class User(Base):
     district_code: Mapped[str | None] = mapped_column(String(12))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(16))
-    # Bumped whenever every session of the user must end (engine.sessions); migration 0006.
+    # Bumped whenever every session of the user must end (engine.sessions); migration 0008.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
@@ -280,7 +280,7 @@ class Event(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
-                      # The evaluation finds a period's events by time (migration 0009).
+                      # The evaluation finds a period's events by time (migration 0005).
                       Index("ix_event_at", "at"))
 
 

@@ -5,7 +5,7 @@ histories (``engine.history``). Entries are written in the caller's transaction 
 is logged only if the request commits). Appends are serialized so the chain never forks: a
 transaction-scoped advisory lock on PostgreSQL; on SQLite the database's single writer does it,
 and the unique ``seq`` refuses a fork in any case. The database refuses UPDATE and DELETE
-(triggers of migration 0005, as for the history in 0004); :func:`check_chain` finds any row edited or removed anyway.
+(triggers of migration 0007, as for the history in 0004); :func:`check_chain` finds any row edited or removed anyway.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Composite scores and grades from the weights and grade bands stored in the database.
 
 The weights (evaluation_weight) and bands (evaluation_grade) are data seeded from DOMAIN.md §6
-by migration 0009; an admin changes rows, never code. A term that does not apply to a unit in a
+by migration 0005; an admin changes rows, never code. A term that does not apply to a unit in a
 period (its rate has no denominator) is left out and the other weights are scaled up to the
 same total, so a department that had nothing to rework is not scored as if it reworked all.
 """

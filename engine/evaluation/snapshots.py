@@ -1,6 +1,6 @@
 """Monthly snapshots: each month's evaluation frozen on the first working day of the next month.
 
-A snapshot row is never updated or deleted (the database refuses it, migration 0009); its
+A snapshot row is never updated or deleted (the database refuses it, migration 0005); its
 content is the canonical JSON of every kind's results and the weights used, and
 hash = sha256(prev_hash ‖ content) chains the snapshots like the history. Verification
 recomputes each month from the events with the weights the snapshot recorded and reports every

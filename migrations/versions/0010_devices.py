@@ -1,13 +1,13 @@
 """Devices (cameras, drones, sensors) that report observations through the intake API
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"  # re-chained at the merge
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Report receipts: an idempotency key per report, so a draft sent twice (a phone that lost its
 network, a repeated tap) makes one case
 
-Revision ID: 0008
-Revises: 0009
+Revision ID: 0006
+Revises: 0005
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0009"  # the newest when this was written; whoever merges 0005–0007 re-chains
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,12 +1,12 @@
 """Evaluation: editable weights and grade bands (seeded from DOMAIN.md §6), append-only monthly snapshots
 
-Revision ID: 0009
+Revision ID: 0005
 Revises: 0004
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None

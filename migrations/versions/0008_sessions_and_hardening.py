@@ -4,16 +4,14 @@ Every signed-in session carries the version its user had at sign-in; signing out
 user, a role/department/district change or a new password bump the version, which ends every
 session of that user at once.
 
-Revision ID: 0006
-Revises: 0005 by the plan; here chained after 0008 (report receipts), the head of main when
-this branch was last rebased (0005 and 0007 had not landed; 0009 revises 0004, 0008 revises 0009):
-one head, whatever the numbers. Whoever merges 0005 re-chains the numbers in order.
+Revision ID: 0008
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"  # re-chained at the merge
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
