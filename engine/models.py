@@ -425,6 +425,6 @@ class AccessLogEntry(Base):
 
 
 # The device table lives with its package; importing it here keeps Base.metadata the whole schema.
-from engine.devices import models as _device_models  # noqa: E402,F401
 # The ORM hook that ends sessions when a user row changes lives with the session rules.
 from engine import sessions as _sessions  # noqa: E402,F401
+from engine.devices import models as _device_models  # noqa: E402,F401

@@ -78,8 +78,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.auth import bp as auth_bp
     from web.cases import bp as cases_bp
     from web.cases.display import register_filters
-    from web.designer import bp as designer_bp
     from web.cases.privacy import register_privacy_filter
+    from web.designer import bp as designer_bp
     from web.inbox import bp as inbox_bp
     from web.report import bp as report_bp
     from web.stats import bp as stats_bp

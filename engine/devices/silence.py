@@ -37,7 +37,7 @@ def check_silent(session: Session, ctx: EngineContext) -> list[SilentDevice]:
         seen = device.last_seen or device.created_at
         if rule is None or now - seen <= timedelta(minutes=rule.silent_minutes):
             continue
-        report = {"source": Source.CAMERA if device.kind in IMAGING_KINDS else Source.SENSOR,
+        report: dict[str, object] = {"source": Source.CAMERA if device.kind in IMAGING_KINDS else Source.SENSOR,
                   "class_code": rule.maintenance_class, "urgency": Urgency.NORMAL,
                   "description": f"设备维护: {device.id} ({device.kind}) 自 {seen.isoformat(timespec='minutes')} "
                                  f"起无数据, 权属单位 {device.department_code}"}
