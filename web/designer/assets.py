@@ -5,6 +5,7 @@ bundles and their stylesheets and fonts into web/static/vendor/bpmnio/, served b
 every other static file (no CDN). The BPMN modeler is bpmn-js with bpmn-js-properties-panel
 and our own properties (web/static/designer/src/modeler.js: a user task's form, a lane's role,
 SpiffWorkflow's moddle descriptor), bundled here with esbuild from the same npm install.
+Fetching and copying is web.assets' :func:`~web.assets.fetch`; only the bundling lives here.
 Called from ``python -m web.assets``; when npm is missing or offline the designer pages say so
 instead of showing an editor.
 """
@@ -12,16 +13,14 @@ instead of showing an editor.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-VENDOR = Path(__file__).resolve().parent.parent / "static" / "vendor" / "bpmnio"
-SPECS = ("bpmn-js@17", "dmn-js@16", "@bpmn-io/form-js@1", "bpmn-js-properties-panel@5",
-         "@bpmn-io/properties-panel@3", "esbuild@0.24")
+from web.assets import VendorPackage, fetch
+
 MODELER_SOURCE = Path(__file__).resolve().parent.parent / "static" / "designer" / "src" / "modeler.js"
+MODELER = "citycase-modeler/modeler.js"
 # package → (target folder, files and folders to copy, relative to the package)
 COPY = {
     "bpmn-js": ("bpmn-js", ["dist/assets/bpmn-js.css",
@@ -36,39 +35,12 @@ COPY = {
                                      "dist/assets/form-js-editor.css", "dist/assets/properties-panel.css",
                                      "dist/assets/draggle.css", "LICENSE"]),
 }
-MARKERS = ("citycase-modeler/modeler.js", "dmn-js/dmn-modeler.production.min.js", "form-js/form-editor.umd.js")
-
-
-def installed() -> bool:
-    return all((VENDOR / marker).is_file() for marker in MARKERS)
-
-
-def install(force: bool = False) -> bool:
-    if installed() and not force:
-        print(f"bpmn.io editors already in {VENDOR}")
-        return True
-    npm = shutil.which("npm")
-    if npm is None:
-        print("WARNING: npm not found; the designer pages will show no editor", file=sys.stderr)
-        return False
-    with tempfile.TemporaryDirectory(prefix="citycase-bpmnio-") as tmp:
-        try:
-            subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", tmp, *SPECS],
-                           check=True, timeout=600, stdout=subprocess.DEVNULL)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
-            print(f"WARNING: npm install {' '.join(SPECS)} failed ({exc})", file=sys.stderr)
-            return False
-        _copy(Path(tmp) / "node_modules")
-        if not bundle_modeler(Path(tmp)):
-            return False
-    print(f"installed {' '.join(SPECS)} into {VENDOR}")
-    return installed()
 
 
 def bundle_modeler(npm_prefix: Path) -> bool:
     """esbuild our modeler source with bpmn-js and the properties panel into one script."""
     esbuild = npm_prefix / "node_modules" / ".bin" / "esbuild"
-    out = VENDOR / "citycase-modeler" / "modeler.js"
+    out = BPMNIO.target / MODELER
     try:
         subprocess.run([str(esbuild), str(MODELER_SOURCE), "--bundle", "--minify", "--format=iife",
                         f"--outfile={out}", "--log-level=warning"], check=True, timeout=300,
@@ -79,13 +51,19 @@ def bundle_modeler(npm_prefix: Path) -> bool:
     return out.is_file()
 
 
-def _copy(modules: Path) -> None:
-    for package, (target, paths) in COPY.items():
-        for rel in paths:
-            src = modules / package / rel
-            dst = VENDOR / target / Path(rel).name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if src.is_dir():
-                shutil.copytree(src, dst, dirs_exist_ok=True)
-            elif src.is_file():
-                shutil.copyfile(src, dst)
+BPMNIO = VendorPackage(
+    "bpmnio", ("bpmn-js@17", "dmn-js@16", "@bpmn-io/form-js@1", "bpmn-js-properties-panel@5",
+               "@bpmn-io/properties-panel@3", "esbuild@0.24"),
+    {f"node_modules/{package}/{rel}": f"{target}/{Path(rel).name}"
+     for package, (target, paths) in COPY.items() for rel in paths},
+    markers=(MODELER, "dmn-js/dmn-modeler.production.min.js", "form-js/form-editor.umd.js"),
+    without="the designer pages will show no editor", timeout=600, build=bundle_modeler)
+VENDOR = BPMNIO.target
+
+
+def installed() -> bool:
+    return BPMNIO.installed()
+
+
+def install(force: bool = False) -> bool:
+    return fetch(BPMNIO, force)
