@@ -43,8 +43,10 @@ _ROLLBACK = "_citycase_rollback"
 _IMMEDIATE = "_citycase_immediate"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Writing requests whose transaction should NOT hold SQLite's write lock from the start, because
-# they do slow work before they write (a password hash); a lost lock is retried like any other.
-DEFERRED_ENDPOINTS = frozenset({"auth.login", "api.login"})
+# they do slow work before they write (a password hash), or write only through transactions of
+# their own (moving running cases to a new version: one transaction per case); a lost lock is
+# retried like any other.
+DEFERRED_ENDPOINTS = frozenset({"auth.login", "api.login", "designer.migrate"})
 LOCK_ATTEMPTS = 3  # the first attempt, then IMMEDIATE attempts that wait up to busy_timeout each
 
 

@@ -26,6 +26,8 @@ from flask_babel import gettext as _
 from web.responses import error_response
 
 JSON_MAX_BYTES = 256 * 1024  # the largest API body (a report or a form) is a few kilobytes
+# Endpoints whose bodies are larger by design, with their own limit (a device's photo in base64).
+JSON_MAX_BYTES_BY_ENDPOINT = {"api.intake_observation": 2 * 1024 * 1024}
 JSON_MAX_DEPTH = 16  # the deepest API body is an object of lists of objects (depth 3)
 QUERY_MAX_PARAMS = 50
 
@@ -146,8 +148,9 @@ def _check_json() -> None:
     body = request.get_data(cache=True)
     if not body:
         return
-    if len(body) > JSON_MAX_BYTES:
-        raise BadInput("body", _("The JSON body is too large (at most %(n)d bytes).", n=JSON_MAX_BYTES))
+    limit = JSON_MAX_BYTES_BY_ENDPOINT.get(request.endpoint or "", JSON_MAX_BYTES)
+    if len(body) > limit:
+        raise BadInput("body", _("The JSON body is too large (at most %(n)d bytes).", n=limit))
     try:
         data = orjson.loads(body)  # refuses invalid UTF-8 and lone surrogates; never recurses in Python
     except orjson.JSONDecodeError as exc:

@@ -22,6 +22,7 @@ STATS = ("leader", "shift_leader", "auditor", "admin")
 # City-wide statistics: the matrix's leader leads one department (leader_sanitation_330191) and sees
 # only that department's figures.
 CITY_STATS = ("shift_leader", "auditor", "admin")
+DESIGN_READERS = ("designer", "leader", "auditor")
 COMMAND = ("leader", "shift_leader", "dispatcher", "auditor", "admin")  # the command-centre screen
 USERS = {"supervisor": "supervisor1", "acceptor": "acceptor1", "shift_leader": "shiftleader1",
          "dispatcher": "dispatcher1", "handler": "handler_sanitation_330191",
@@ -60,9 +61,23 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("stats.index", "GET"): STATS, ("stats.cases", "GET"): CITY_STATS, ("stats.export", "GET"): STATS,
     ("stats.hotspots", "GET"): CITY_STATS, ("stats.command", "GET"): COMMAND, ("stats.command_data", "GET"): COMMAND,
     ("stats.settings", "GET"): ("admin",), ("stats.save_settings", "POST"): ("admin",),
+    # Auditors replay every case; leaders only those they may see (another's is a 404, not a 403).
+    ("audit.index", "GET"): ("auditor",), ("audit.export", "GET"): ("auditor",),
+    ("audit.case_replay", "GET"): ("auditor", "leader"), ("audit.verify", "POST"): ("auditor", "leader"),
+    ("audit.access", "GET"): ("auditor", "admin"),  # an auditor sees their own rows, an admin everyone's
+    # Designers change the manuals; leaders and auditors read them.
+    ("designer.index", "GET"): DESIGN_READERS, ("designer.version", "GET"): DESIGN_READERS,
+    ("designer.download", "GET"): DESIGN_READERS, ("designer.diff", "GET"): DESIGN_READERS,
+    ("designer.edit", "GET"): DESIGN_READERS, ("designer.migrate", "GET"): DESIGN_READERS,
+    ("designer.migrate", "POST"): ("designer",), ("designer.approve", "POST"): ("designer",),
+    ("designer.rollback_version", "POST"): ("designer",), ("designer.upload", "POST"): ("designer",),
+    ("designer.save", "POST"): ("designer",), ("designer.whatif", "GET"): ("designer",),
+    ("designer.whatif", "POST"): ("designer",),
+    ("api.intake_observation", "POST"): (),  # no role: only a device's own key is let in
 }
 SAMPLES = {"key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
-           "code": "E0102", "fmt": "json", "filename": "app.css"}
+           "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
+           "name": "case_lifecycle.bpmn"}
 _addresses = itertools.count(1)
 
 

@@ -15,9 +15,10 @@ from engine.devices.receive import DeviceRefused, receive
 from web.api.auth import ApiError, json_body
 from web.api.json_api import api_bp
 from web.extensions import get_session
+from web.input_guard import JSON_MAX_BYTES_BY_ENDPOINT
 from web.security import engine_context
 
-MAX_BODY_BYTES = 2 * 1024 * 1024  # a 1 MiB photo in base64 and the rest of the observation
+MAX_BODY_BYTES = JSON_MAX_BYTES_BY_ENDPOINT["api.intake_observation"]  # a 1 MiB photo in base64 and the rest
 
 
 @api_bp.post("/intake/observations")

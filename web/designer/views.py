@@ -149,12 +149,12 @@ def upload():
 @bp.route("/versions/<int:version_id>/migrate", methods=["GET", "POST"])
 @role_required(*READERS)
 def migrate(version_id: int):
+    if request.method == "POST" and current_actor().role not in DESIGNER:
+        abort(403)  # before anything is looked up: readers may not move cases, whatever the version
     checks = migration.plan(get_session(), version_id)
     moved: list[migration.Moved] = []
     failed: list[tuple[str, str]] = []
     if request.method == "POST":
-        if current_actor().role not in DESIGNER:
-            abort(403)
         actor, at = current_actor().username, now()
         for check in (c for c in checks if c.movable):
             try:
