@@ -62,6 +62,9 @@ def formatter(fmt: LogFormat) -> logging.Formatter:
     return logging.Formatter(_TEXT)
 
 
+_CHATTY = ("apscheduler", "alembic.runtime.plugins")
+
+
 def configure_logging(fmt: LogFormat | str, level: int = logging.INFO, stream: IO[str] | None = None) -> logging.Handler:
     """Install (or replace) citycase's handler on the root logger; the handler."""
     root = logging.getLogger()
@@ -75,4 +78,8 @@ def configure_logging(fmt: LogFormat | str, level: int = logging.INFO, stream: I
     handler.addFilter(ContextFilter())
     root.addHandler(handler)
     root.setLevel(level)
+    # Libraries that narrate routine work at INFO (every scheduler tick, every migration plugin)
+    # would bury what an operator needs to see; their warnings and errors still come through.
+    for chatty in _CHATTY:
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
     return handler
