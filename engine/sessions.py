@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound, ValidationError
 from engine.models import User
+from engine.passwords import hash_password
 
 # Changing any of these ends the user's sessions.
 ENDING_FIELDS = ("active", "role", "department_code", "district_code", "password_hash")
@@ -84,14 +85,12 @@ def password_problems(password: str, username: str) -> list[str]:
 
 def set_password(session: Session, username: str, password: str) -> User:
     """Set a new password under the policy; ends the user's sessions (ORM hook). Does not commit."""
-    from werkzeug.security import generate_password_hash
-
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"no user {username!r}")
     problems = password_problems(password, username)
     if problems:
         raise ValidationError("the password must have: " + "; ".join(problems), {"password": "; ".join(problems)})
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = hash_password(password)
     session.flush()
     return user

@@ -24,10 +24,10 @@ from flask_babel import gettext as _
 from flask_login import UserMixin, current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.exceptions import Unauthorized
-from werkzeug.security import check_password_hash
 
 from engine.model import Actor, EngineContext
 from engine.models import User
+from engine.passwords import check_password, hash_password
 from engine.sessions import SessionStamp, end_sessions, session_is_current
 from web.extensions import get_session, login_manager, state
 from web.messages import PageForbidden
@@ -46,9 +46,7 @@ def _dummy() -> str:
     if _dummy_hash is None:
         import secrets
 
-        from werkzeug.security import generate_password_hash
-
-        _dummy_hash = generate_password_hash(secrets.token_hex(16))
+        _dummy_hash = hash_password(secrets.token_hex(16))
     return _dummy_hash
 
 
@@ -111,8 +109,8 @@ def authenticate(username: str, password: str) -> SignedInUser | None:
     check_account(username or "")
     user = get_session().scalar(select(User).where(User.username == (username or "").strip()))
     if user is None:
-        check_password_hash(_dummy(), password or "")
-    if user is None or not check_password_hash(user.password_hash, password or "") or not user.active:
+        check_password(_dummy(), password or "")
+    if user is None or not check_password(user.password_hash, password or "") or not user.active:
         record_failure(username or "")
         return None
     return SignedInUser(user)

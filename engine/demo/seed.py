@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import ValidationError
 from engine.models import Component, Department, GridCell, ProblemClass, Region, User
+from engine.passwords import hash_password
 from engine.reference import load_classes, read_handler_types
 
 CITY_NAME = "演示市"
@@ -284,11 +285,9 @@ def _insert_users(session: Session, departments: list[dict], say: Callable[[str]
     if taken:
         raise ValidationError(f"demo user name(s) already taken: {', '.join(sorted(taken))}; "
                               "use a fresh database")
-    from werkzeug.security import generate_password_hash
-
     # One salted scrypt hash of the published demo password, shared by the demo accounts:
     # hashing 70+ times would dominate seeding time and the password is public anyway.
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
     for u in users:
         u["password_hash"] = password_hash
     session.execute(insert(User), users)
