@@ -51,7 +51,7 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("inbox.claim_task", "POST"): INBOX, ("inbox.release_task", "POST"): INBOX,
     ("open311.list_requests", "GET"): PUBLIC, ("open311.get_request", "GET"): PUBLIC,
     ("open311.services", "GET"): PUBLIC, ("open311.service", "GET"): PUBLIC,
-    ("open311.token_lookup", "GET"): PUBLIC,
+    ("open311.token_lookup", "GET"): PUBLIC, ("open311.discovery", "GET"): PUBLIC, ("open311.media", "GET"): PUBLIC,
     ("open311.create_request", "POST"): (),  # no role: only a request carrying an API key is let in
     ("cases.case_sheet", "GET"): CASE_READERS, ("cases.export", "GET"): CASE_READERS,
     ("inbox.claim_many", "POST"): INBOX, ("inbox.inbox_count", "GET"): INBOX,
