@@ -10,6 +10,7 @@ import click
 from sqlalchemy import select
 
 from cli.base import CliContext, cli, emit, fail, json_option
+from engine import second_factor
 from engine.db import transaction
 from engine.errors import CityCaseError
 from engine.models import User
@@ -89,3 +90,14 @@ def sign_out(ctx: CliContext, username: str) -> None:
     """End every session of a user now (e.g. a lost phone)."""
     out = _change(ctx, username, lambda s, u: end_sessions(s, u.id))
     emit(ctx, out, f"every session of {username} has ended")
+
+
+@user_group.command("reset-second-factor")
+@click.argument("username")
+@json_option
+@click.pass_obj
+def reset_second_factor(ctx: CliContext, username: str) -> None:
+    """Forget a user's authenticator secret (lost phone); they scan a new one at the next sign-in."""
+    out = _change(ctx, username, lambda s, u: second_factor.reset(s, u.id))
+    emit(ctx, out, f"second factor of {username} reset; their sessions have ended and they enrol again "
+                   "at the next sign-in")

@@ -102,6 +102,10 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     # Bumped whenever every session of the user must end (engine.sessions); migration 0008.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # TOTP (engine.second_factor; migration 0019). The verifier needs the secret itself, so it cannot be
+    # hashed like a password; the last accepted time step makes every code single-use.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ApiKey(Base):

@@ -24,7 +24,7 @@ from engine.models import User
 from engine.passwords import hash_password
 
 # Changing any of these ends the user's sessions.
-ENDING_FIELDS = ("active", "role", "department_code", "district_code", "password_hash")
+ENDING_FIELDS = ("active", "role", "department_code", "district_code", "password_hash", "totp_secret")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
 # The most common choices and the demo password: refused whatever their length.

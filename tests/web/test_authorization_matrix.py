@@ -31,6 +31,8 @@ USERS = {"supervisor": "supervisor1", "acceptor": "acceptor1", "shift_leader": "
 DECISIONS: dict[tuple[str, str], object] = {
     ("auth.index", "GET"): SIGNED_IN, ("auth.login", "GET"): PUBLIC, ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): PUBLIC, ("auth.language", "POST"): PUBLIC, ("auth.home", "GET"): SIGNED_IN,
+    ("auth.second_factor_code", "GET"): PUBLIC, ("auth.second_factor_code", "POST"): PUBLIC,
+    ("auth.second_factor_enrol", "GET"): PUBLIC, ("auth.second_factor_enrol", "POST"): PUBLIC,
     ("static", "GET"): PUBLIC,
     ("admin_keys.index", "GET"): ("admin",), ("admin_keys.create", "POST"): ("admin",),
     ("admin_keys.revoke_key", "POST"): ("admin",),
