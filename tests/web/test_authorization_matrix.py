@@ -33,6 +33,7 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("auth.logout", "POST"): PUBLIC, ("auth.language", "POST"): PUBLIC, ("auth.home", "GET"): SIGNED_IN,
     ("auth.second_factor_code", "GET"): PUBLIC, ("auth.second_factor_code", "POST"): PUBLIC,
     ("auth.second_factor_enrol", "GET"): PUBLIC, ("auth.second_factor_enrol", "POST"): PUBLIC,
+    ("auth.sso_start", "GET"): PUBLIC, ("auth.sso_callback", "GET"): PUBLIC,
     ("static", "GET"): PUBLIC,
     ("admin_keys.index", "GET"): ("admin",), ("admin_keys.create", "POST"): ("admin",),
     ("admin_keys.revoke_key", "POST"): ("admin",),

@@ -42,7 +42,8 @@ def begin(user: SignedInUser, next_url: str):
         session["lang"] = lang
     session[_PENDING] = {"user": int(user.id), "at": now().isoformat(), "next": next_url,
                          "nonce": secrets.token_urlsafe(16)}
-    enrolled = get_session().get(User, int(user.id)).totp_secret is not None
+    row = get_session().get(User, int(user.id))
+    enrolled = row is not None and row.totp_secret is not None
     return redirect(url_for("auth.second_factor_code" if enrolled else "auth.second_factor_enrol"))
 
 

@@ -9,6 +9,7 @@ from engine.model import INBOX_ROLES
 from web.auth import bp
 from web.auth.second_factor import begin as begin_second_factor
 from web.auth.second_factor import needs_second_factor
+from web.auth.sso import enabled as sso_enabled
 from web.extensions import limiter
 from web.security import authenticate, role_required, sign_in, sign_out
 
@@ -64,7 +65,7 @@ def login():
         else:
             sign_in(user)
             return redirect(safe_next(request.args.get("next"), home_for(user)))
-    return render_template("auth/login.html", error=error, username=username)
+    return render_template("auth/login.html", error=error, username=username, sso=sso_enabled())
 
 
 @bp.route("/logout", methods=["POST"])
