@@ -15,7 +15,14 @@ from urllib.parse import urlencode
 from flask import Flask, jsonify, redirect, request
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+
+class _Quiet(WSGIRequestHandler):
+    """No access-log line per request (they would mix into the CLI output the tests read)."""
+
+    def log_request(self, *args, **kwargs) -> None:
+        pass
 
 
 class Provider:
@@ -26,7 +33,7 @@ class Provider:
         self.forge = False
         self._codes: dict[str, str] = {}
         self.app = self._make_app()
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_Quiet)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
