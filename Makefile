@@ -36,7 +36,9 @@ demo: install frontend
 	$(BIN)/citycase seed accounts
 	@echo "  public reporting (no account): http://127.0.0.1:5000/report/public"
 	@echo ""
-	$(BIN)/citycase serve --host 127.0.0.1 --port 5000
+	@echo "  admins and designers sign in with the password alone in the demo (CITYCASE_TOTP_ROLES=admin,designer"
+	@echo "  turns the authenticator-app second factor on, as it is by default outside the demo)"
+	CITYCASE_TOTP_ROLES= $(BIN)/citycase serve --host 127.0.0.1 --port 5000
 
 serve: install
 	$(BIN)/citycase serve

@@ -11,6 +11,7 @@ from cli import (  # noqa: F401  (attach commands)
     bench,
     calendar,
     cases,
+    config,
     db,
     definitions,
     devices,

@@ -54,10 +54,15 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
     clock = SystemClock()
     if once:
         from engine.audit.checkpoints import CheckpointPolicy
+        from engine.exchange.peers import peers_from_config
         from engine.model import EngineContext
 
+        try:
+            peers = peers_from_config(config)
+        except ValueError as exc:
+            fail(str(exc))
         counts = tick(ctx.session_factory, EngineContext.from_config(config, clock), sender=sender,
-                      checkpoints=CheckpointPolicy.from_config(config), snapshots=True, devices=True)
+                      checkpoints=CheckpointPolicy.from_config(config), snapshots=True, devices=True, exchange=peers)
         emit(ctx, counts, _summary(counts))
         return
 

@@ -10,10 +10,11 @@ import click
 from sqlalchemy import select
 
 from cli.base import CliContext, cli, emit, fail, json_option
+from engine import second_factor
 from engine.db import transaction
 from engine.errors import CityCaseError
 from engine.models import User
-from engine.sessions import end_sessions, set_password
+from engine.sessions import create_user, end_sessions, set_password
 
 ROLES = ("supervisor", "acceptor", "shift_leader", "dispatcher", "handler", "leader", "auditor", "designer", "admin")
 
@@ -89,3 +90,35 @@ def sign_out(ctx: CliContext, username: str) -> None:
     """End every session of a user now (e.g. a lost phone)."""
     out = _change(ctx, username, lambda s, u: end_sessions(s, u.id))
     emit(ctx, out, f"every session of {username} has ended")
+
+
+@user_group.command("reset-second-factor")
+@click.argument("username")
+@json_option
+@click.pass_obj
+def reset_second_factor(ctx: CliContext, username: str) -> None:
+    """Forget a user's authenticator secret (lost phone); they scan a new one at the next sign-in."""
+    out = _change(ctx, username, lambda s, u: second_factor.reset(s, u.id))
+    emit(ctx, out, f"second factor of {username} reset; their sessions have ended and they enrol again "
+                   "at the next sign-in")
+
+
+@user_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", "display_name", default="", help="the name shown on pages (default: the user name)")
+@click.option("--department", default=None, help="department code (handlers, department leaders)")
+@click.option("--district", default=None, help="district code: the sub-center the user works for (default: city)")
+@click.password_option(prompt="Password", help="the password (asked when not given)")
+@json_option
+@click.pass_obj
+def create(ctx: CliContext, username: str, role: str, display_name: str, department: str | None,
+           district: str | None, password: str) -> None:
+    """Create an account, e.g. a new city's first admin (later ones from the admin pages)."""
+    try:
+        with transaction(ctx.session_factory) as s:
+            user = create_user(s, username, role, display_name, password, department, district)
+            out = {"username": user.username, "role": user.role, "active": user.active}
+    except CityCaseError as exc:
+        fail(str(exc))
+    emit(ctx, out, f"{username} created as {role}")

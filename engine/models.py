@@ -102,6 +102,10 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     # Bumped whenever every session of the user must end (engine.sessions); migration 0008.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # TOTP (engine.second_factor; migration 0019). The verifier needs the secret itself, so it cannot be
+    # hashed like a password; the last accepted time step makes every code single-use.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ApiKey(Base):
@@ -315,6 +319,30 @@ class Attachment(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(64))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ExchangeCursor(Base):
+    """How far the history has been sent to an outside platform (engine.exchange; migration 0019)."""
+
+    __tablename__ = "exchange_cursor"
+    peer: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ExchangeLink(Base):
+    """A case that came from an outside platform (a 12345 work order), by that platform's id for it."""
+
+    __tablename__ = "exchange_link"
+    peer: Mapped[str] = mapped_column(String(20), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), ForeignKey("case_record.id"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReportReceipt(Base):

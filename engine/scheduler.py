@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +38,7 @@ from engine.audit.checkpoints import CheckpointPolicy
 from engine.clock import Clock, ManualClock, SystemClock
 from engine.commands.results import CaseResult
 from engine.errors import Conflict
+from engine.exchange.peers import Peer, peers_from_config
 from engine.model import EngineContext
 from engine.models import Case, Deadline
 
@@ -116,14 +117,15 @@ def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) 
 def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500,
          sender: outbox.Sender | None = None, outbox_batch: int = 100,
          checkpoints: CheckpointPolicy | None = None, snapshots: bool = False,
-         devices: bool = False) -> dict[str, int]:
+         devices: bool = False, exchange: Sequence[Peer] = ()) -> dict[str, int]:
     """Fire every case with due timers (claimed ``batch`` at a time), then deliver the outbox.
 
     Returns {"fired": cases whose timers fired, "skipped": cases left to another scheduler or
     the next tick, "errors": cases whose firing raised (logged; retried next tick),
     "delivered"/"failed": outbox delivery attempts}. With ``snapshots`` it also freezes last
     month's evaluation once the first working day of this month has come (engine.evaluation);
-    with ``devices`` it files a maintenance case for each device silent past its rule (engine.devices).
+    with ``devices`` it files a maintenance case for each device silent past its rule (engine.devices);
+    for each ``exchange`` peer it sends what the peer has not had yet (engine.exchange).
     """
     counts = {"fired": 0, "skipped": 0, "errors": 0, "delivered": 0, "failed": 0}
     now = ctx.clock.now()
@@ -152,7 +154,30 @@ def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500
         counts["snapshots"] = _snapshot(factory, ctx, now)
     if devices:
         counts["silent"] = _silent_devices(factory, ctx)
+    if exchange:
+        counts["exchanged"] = _exchange(factory, ctx, exchange, now)
     return counts
+
+
+EXCHANGE_ROUNDS = 10  # batches per peer and tick: a backlog drains over a few ticks, other work goes on
+
+
+def _exchange(factory: sessionmaker[Session], ctx: EngineContext, peers: Sequence[Peer], now: datetime) -> int:
+    """Send each peer its next batches; a failing peer is retried after back-off, the others go on."""
+    from engine.exchange.push import push
+
+    sent = 0
+    for peer in peers:
+        for _ in range(EXCHANGE_ROUNDS):
+            try:
+                result = push(factory, peer, now, ctx.timezone)
+            except Exception:
+                log.exception("exchange with %s failed; retrying next tick", peer.name)
+                break
+            sent += result.sent
+            if result.failed or result.sent == 0:
+                break
+    return sent
 
 
 def _silent_devices(factory: sessionmaker[Session], ctx: EngineContext) -> int:
@@ -205,13 +230,16 @@ def _setup(config: dict[str, Any], clock: Clock | None):
     ctx = EngineContext.from_config(config, clock or SystemClock())
     sender = outbox.get_sender(config.get("OUTBOX_SENDER") or "log")
     policy = CheckpointPolicy.from_config(config)
-    return engine, session_factory(engine), ctx, (sender, policy)
+    return engine, session_factory(engine), ctx, (sender, policy, tuple(peers_from_config(config)))
 
 
-def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolicy],
+Jobs = tuple[outbox.Sender, CheckpointPolicy, tuple[Peer, ...]]
+
+
+def _job(factory, ctx: EngineContext, jobs: Jobs,
          on_tick: Callable[[dict[str, int]], None] | None) -> dict[str, int]:
-    sender, policy = jobs
-    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True, devices=True)
+    sender, policy, peers = jobs
+    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True, devices=True, exchange=peers)
     if on_tick is not None:
         on_tick(counts)
     elif did_work(counts):
@@ -220,7 +248,7 @@ def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolic
 
 
 def _add_job(scheduler, config: dict[str, Any], factory, ctx: EngineContext,
-             jobs: tuple[outbox.Sender, CheckpointPolicy], on_tick: Callable[[dict[str, int]], None] | None) -> None:
+             jobs: Jobs, on_tick: Callable[[dict[str, int]], None] | None) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
 
     seconds = float(config.get("SCHEDULER_TICK_SECONDS") or 5.0)

@@ -91,8 +91,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     from web import ops
+    from web.auth import sso
 
     ops.register(app)
+    sso.init_app(app)
     if cfg["LOG_FORMAT"] == "json":  # text keeps Flask's and gunicorn's own log setup
         from engine.logs import configure_logging
 

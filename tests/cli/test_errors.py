@@ -109,3 +109,19 @@ def test_a_hostile_definition_is_refused_by_deploy_and_changes_nothing(runner, c
     result = invoke(runner, city.url, "deploy", str(folder))
     assert result.exit_code != 0 and says in result.stderr, result.stderr
     assert counts() == before
+
+
+def test_user_create_makes_a_first_admin_under_the_password_policy(runner, city_url):
+    weak = invoke(runner, city_url, "user", "create", "cityadmin", "--role", "admin", "--password", "demo1234")
+    assert weak.exit_code != 0 and "password" in weak.stderr and _user(city_url, "cityadmin") is None
+    ok = invoke(runner, city_url, "user", "create", "cityadmin", "--role", "admin", "--name", "系统管理员",
+                "--password", "Harbour-lights-42")
+    assert ok.exit_code == 0, ok.output
+    made = _user(city_url, "cityadmin")
+    assert made.role == "admin" and made.active and made.display_name == "系统管理员"
+    assert made.password_hash != "Harbour-lights-42"
+    again = invoke(runner, city_url, "user", "create", "cityadmin", "--role", "admin", "--password", "Harbour-lights-42")
+    assert again.exit_code != 0 and "exists" in again.stderr
+    bad_dept = invoke(runner, city_url, "user", "create", "h9", "--role", "handler", "--department", "nope",
+                      "--password", "Harbour-lights-42")
+    assert bad_dept.exit_code != 0 and "nope" in bad_dept.stderr

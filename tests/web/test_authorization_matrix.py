@@ -31,6 +31,9 @@ USERS = {"supervisor": "supervisor1", "acceptor": "acceptor1", "shift_leader": "
 DECISIONS: dict[tuple[str, str], object] = {
     ("auth.index", "GET"): SIGNED_IN, ("auth.login", "GET"): PUBLIC, ("auth.login", "POST"): PUBLIC,
     ("auth.logout", "POST"): PUBLIC, ("auth.language", "POST"): PUBLIC, ("auth.home", "GET"): SIGNED_IN,
+    ("auth.second_factor_code", "GET"): PUBLIC, ("auth.second_factor_code", "POST"): PUBLIC,
+    ("auth.second_factor_enrol", "GET"): PUBLIC, ("auth.second_factor_enrol", "POST"): PUBLIC,
+    ("auth.sso_start", "GET"): PUBLIC, ("auth.sso_callback", "GET"): PUBLIC,
     ("static", "GET"): PUBLIC,
     ("admin_keys.index", "GET"): ("admin",), ("admin_keys.create", "POST"): ("admin",),
     ("admin_keys.revoke_key", "POST"): ("admin",),
@@ -51,7 +54,7 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("inbox.claim_task", "POST"): INBOX, ("inbox.release_task", "POST"): INBOX,
     ("open311.list_requests", "GET"): PUBLIC, ("open311.get_request", "GET"): PUBLIC,
     ("open311.services", "GET"): PUBLIC, ("open311.service", "GET"): PUBLIC,
-    ("open311.token_lookup", "GET"): PUBLIC,
+    ("open311.token_lookup", "GET"): PUBLIC, ("open311.discovery", "GET"): PUBLIC, ("open311.media", "GET"): PUBLIC,
     ("open311.create_request", "POST"): (),  # no role: only a request carrying an API key is let in
     ("cases.case_sheet", "GET"): CASE_READERS, ("cases.export", "GET"): CASE_READERS,
     ("inbox.claim_many", "POST"): INBOX, ("inbox.inbox_count", "GET"): INBOX,
@@ -74,6 +77,7 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("designer.save", "POST"): ("designer",), ("designer.whatif", "GET"): ("designer",),
     ("designer.whatif", "POST"): ("designer",),
     ("api.intake_observation", "POST"): (),  # no role: only a device's own key is let in
+    ("api.hotline_order", "POST"): (),  # no role: only a request signed with the 12345 secret is let in
 }
 SAMPLES = {"key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
@@ -102,7 +106,7 @@ def _let_in(response, endpoint: str) -> bool:
 
 @pytest.fixture
 def matrix_app(city, clock):
-    app = make_app(city, clock)
+    app = make_app(city, clock, EXCHANGE_HOTLINE_SECRET="matrix")  # the 12345 endpoint exists only when configured
     yield app
     app.extensions["citycase"].engine.dispose()
 

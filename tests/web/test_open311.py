@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from PIL import Image
+from sqlalchemy import func, select
 
 from engine.apikeys import create_key, revoke
 from engine.model import EngineContext
-from engine.models import Case, Department, ProblemClass, TaskRow
+from engine.models import Attachment, Case, Department, ProblemClass, TaskRow
 from tests.factories import CaseDriver
 from tests.web.apikit import make_app
+from tests.web.webkit import jpeg_bytes
 from web.api.open311 import iso, request_dict, service_dict, status_notes, to_xml
 
 BASE = "/open311/v2"
@@ -74,16 +77,21 @@ def test_request_fields_and_status_mapping():
         number, class_code, description, address, lat, lon = "2026112500001", "E0102", "d", "a", 30.2, 120.1
         created_at = updated_at = at
 
-    for status, public, notes in (("open", "open", "处置中：核实"), ("suspended", "open", "已挂账：核实"),
-                                  ("closed", "closed", "已结案"), ("voided", "closed", "已作废"),
-                                  ("invalid", "closed", "无效案件")):
+    for status, public, notes in (("open", "open", "已收到，正在现场核实您反映的问题"),
+                                  ("suspended", "open", "因客观原因暂缓处置，条件具备后继续处理"),
+                                  ("closed", "closed", "问题已处理完毕，案件已结案"),
+                                  ("voided", "closed", "经审核不予立案，案件已作废"),
+                                  ("invalid", "closed", "经核实问题不存在或信息不足，案件已作废")):
         Row.status = status
-        fields = request_dict(Row, service_name="暴露垃圾", agency="环卫", steps=["核实"],
+        fields = request_dict(Row, service_name="暴露垃圾", agency="环卫", steps=["verify"],
                               expected=at + timedelta(hours=4), tz="Asia/Shanghai")
         assert fields["status"] == public and fields["status_notes"] == notes
         assert fields["expected_datetime"] == ("2026-11-25T13:00:00+08:00" if public == "open" else None)
         assert fields["long"] == 120.1 and fields["lat"] == 30.2 and fields["service_request_id"] == Row.number
-    assert status_notes("open", []) == "处置中"
+    assert status_notes("open", []) == "正在处理中"
+    # a citizen reads where the case stands, never an internal step such as 督办
+    assert status_notes("open", ["escalate", "handle"]) == "责任单位正在处置"
+    assert status_notes("open", ["handle", "check"]) == "责任单位已处置，正在现场核查"
     pc = ProblemClass(code="E0102", kind="event", major="01", major_name="市容环境", minor="02", name="暴露垃圾",
                       name_en="exposed rubbish", handler_type="sanitation", suggested_limit=4,
                       suggested_unit="workhour", urgency="normal")
@@ -183,7 +191,7 @@ def test_round_trip_to_closed(app, city, clock, api_key):
     driver.do("close", {})
     assert driver.case().status == "closed"
     request = client.get(f"{BASE}/requests/{number}.json").get_json()[0]
-    assert request["status"] == "closed" and request["status_notes"] == "已结案"
+    assert request["status"] == "closed" and request["status_notes"] == "问题已处理完毕，案件已结案"
     assert request["agency_responsible"] == agency and request["expected_datetime"] is None
     assert request["updated_datetime"] == "2026-11-25T10:00:00+08:00"
     (xml_request,) = xml_items(client.get(f"{BASE}/requests/{number}.xml"), "service_requests", "request")
@@ -209,7 +217,7 @@ def test_voided_case_is_closed(app, city, clock, api_key):
     assert status == "voided"
     request = client.get(f"{BASE}/requests/{number}.json").get_json()[0]
     assert request["status"] == "closed"
-    assert request["status_notes"] == "已作废"
+    assert request["status_notes"] == "经审核不予立案，案件已作废"
 
 
 # --- requests: errors ---------------------------------------------------------------------------------------
@@ -305,3 +313,74 @@ def test_list_filters_and_default_window(app, city, clock, api_key):
     assert client.get(f"{BASE}/requests.json").get_json() == []  # default: the last 90 days
     assert len(client.get(f"{BASE}/requests.json",
                           query_string={"service_request_id": numbers[0]}).get_json()) == 1
+
+
+# --- discovery and media -------------------------------------------------------------------------------
+
+def test_discovery_names_the_endpoint_in_both_formats(city, clock):
+    app = make_app(city, clock, OPEN311_CONTACT="12319@city.example", OPEN311_KEY_SERVICE="https://city.example/key")
+    client = app.test_client()
+    found = client.get(f"{BASE}/discovery.json").get_json()
+    assert found["contact"] == "12319@city.example" and found["key_service"] == "https://city.example/key"
+    (endpoint,) = found["endpoints"]
+    assert endpoint["url"] == "http://localhost/open311/v2"
+    assert endpoint["specification"] == "http://wiki.open311.org/GeoReport_v2"
+    assert set(endpoint["formats"]) == {"text/xml", "application/json"}
+    # the advertised endpoint answers
+    assert client.get(endpoint["url"].replace("http://localhost", "") + "/services.json").status_code == 200
+    tree = ET.fromstring(client.get(f"{BASE}/discovery.xml").data)
+    assert tree.tag == "discovery" and tree.findtext("contact") == "12319@city.example"
+    assert [f.text for f in tree.find("endpoints").find("endpoint").find("formats")] == endpoint["formats"]
+
+
+def _post_with_photo(client, city, api_key: str, code: str = "E0102"):
+    lon, lat = city.city["center"]
+    r = client.post(f"{BASE}/requests.json", content_type="multipart/form-data",
+                    data={"api_key": api_key, "service_code": code, "lat": str(lat), "long": str(lon),
+                          "description": "井盖破损", "media": (io.BytesIO(jpeg_bytes(gps=True)), "p.jpg")})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return r.get_json()[0]["service_request_id"]
+
+
+def test_media_url_serves_the_reporters_photo_without_location(app, city, api_key):
+    client = app.test_client()
+    number = _post_with_photo(client, city, api_key)
+    request = client.get(f"{BASE}/requests/{number}.json").get_json()[0]
+    assert request["media_url"].startswith("http://localhost/open311/v2/media/")
+    photo = client.get(request["media_url"].replace("http://localhost", ""))
+    assert photo.status_code == 200 and photo.mimetype == "image/jpeg"
+    assert not Image.open(io.BytesIO(photo.data)).getexif()  # no EXIF, so no GPS of the reporter
+    (xml_request,) = xml_items(client.get(f"{BASE}/requests/{number}.xml"), "service_requests", "request")
+    assert xml_request["media_url"] == request["media_url"]
+    with city.session() as s:
+        case_id = s.scalar(select(Case.id).where(Case.number == number))
+        assert s.scalar(select(Attachment.stage).where(Attachment.case_id == case_id)) == "report"
+    assert client.get(f"{BASE}/media/unknown-token").status_code == 404
+
+
+def test_media_follows_what_the_city_publishes(city, clock, api_key):
+    client = make_app(city, clock, OPEN311_MEDIA="none").test_client()
+    number = _post_with_photo(client, city, api_key)
+    request = client.get(f"{BASE}/requests/{number}.json").get_json()[0]
+    assert request["media_url"] is None
+    with city.session() as s:
+        token = s.scalar(select(Attachment.token).join(Case, Case.id == Attachment.case_id)
+                         .where(Case.number == number))
+    assert client.get(f"{BASE}/media/{token}").status_code == 404
+    # a class the city does not publish: neither the request nor its photo
+    hidden = make_app(city, clock, OPEN311_PUBLIC_CLASSES="E0101").test_client()
+    assert hidden.get(f"{BASE}/media/{token}").status_code == 404
+
+
+def test_a_bad_media_file_is_refused_and_nothing_is_filed(app, city, api_key):
+    client = app.test_client()
+    lon, lat = city.city["center"]
+    with city.session() as s:
+        before = s.scalar(select(func.count()).select_from(Case))
+    r = client.post(f"{BASE}/requests.json", content_type="multipart/form-data",
+                    data={"api_key": api_key, "service_code": "E0102", "lat": str(lat), "long": str(lon),
+                          "media": (io.BytesIO(b"not a picture"), "p.jpg")})
+    assert r.status_code == 400 and json_error(r)[1].startswith("media:")
+    with city.session() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == before
+        assert s.scalar(select(func.count()).select_from(Attachment)) == 0

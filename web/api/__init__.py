@@ -6,6 +6,7 @@ by API key, not by cookie. ``admin_bp`` (/admin/apikeys, the admin page for API 
 protection.
 """
 
+from web.api import exchange as _exchange  # noqa: F401,E402  (attaches /exchange/12345/orders to api_bp)
 from web.api import intake as _intake  # noqa: F401,E402  (attaches /intake/observations to api_bp)
 from web.api.admin_keys import admin_bp
 from web.api.json_api import api_bp

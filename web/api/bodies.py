@@ -47,6 +47,8 @@ class LoginBody(Body):
     hints = {"username": "required", "password": "required"}
     username: StrictStr = Field(min_length=1)
     password: StrictStr = Field(min_length=1)
+    # the authenticator app's code, for the roles in TOTP_ROLES (web.auth.second_factor)
+    code: StrictStr | None = Field(default=None, max_length=16)
 
 
 class CompleteBody(Body):

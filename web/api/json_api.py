@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from engine import second_factor
 from engine.commands import claim, complete_task, form_options, release, start_case, supervise
 from engine.errors import CityCaseError, Forbidden, ValidationError
 from engine.forms import FormField
 from engine.model import INBOX_ROLES, OPERATOR_SOURCES
+from engine.models import User
 from engine.queries import (
     CaseRecord,
     TaskFilters,
@@ -38,6 +40,8 @@ from engine.queries.process_data import case_data, task_data
 from engine.queries.tasks import Tab
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.api.bodies import CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
+from web.auth.second_factor import needs_second_factor
+from web.auth.throttle import check_account, record_failure
 from web.cases.privacy import citizen_private, citizen_private_deep  # phone numbers masked by role
 from web.extensions import get_session, limiter, state
 from web.security import authenticate, engine_context, now, sign_in, sign_out
@@ -128,8 +132,25 @@ def login():
     user = authenticate(body.username, body.password)
     if user is None:
         raise ApiError("wrong user name or password, or the account is disabled", 401)
+    if needs_second_factor(user):
+        _check_api_code(user, body.code)
     sign_in(user)
     return jsonify({"user": _user_json(user)})
+
+
+def _check_api_code(user, code: str | None) -> None:
+    """The roles with a second factor send the authenticator's code with the password (no pending step)."""
+    row = get_session().get(User, int(user.id))
+    if row is None or row.totp_secret is None:
+        raise ApiError("this role signs in with a second factor: enrol once on the sign-in page first", 403)
+    if not code:
+        raise ApiError("this role signs in with a second factor: send the authenticator app's code as code",
+                       401, {"code": "required"})
+    check_account(user.username)
+    if not second_factor.check_code(get_session(), row.id, code, now()):
+        record_failure(user.username)
+        raise ApiError("the code is wrong or was already used; send the newest code", 401, {"code": "mismatch"})
+    get_session().flush()
 
 
 @api_bp.post("/logout")

@@ -24,15 +24,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 from sqlalchemy import select
 
 from engine.commands import start_case
-from engine.errors import CityCaseError
+from engine.errors import CityCaseError, ValidationError
 from engine.model import Actor
-from engine.models import Case, Department, ProblemClass, TaskRow
+from engine.models import Attachment, Case, Department, ProblemClass, TaskRow
 from web.api.auth import open311_key
+from web.api.open311_status import CLOSED_STATUSES, OPEN_STATUSES, status_notes, status_of
 from web.api.publication import Publication
+from web.cases.attachments import store_upload
 from web.extensions import get_session, limiter, state
 from web.security import engine_context, now
 
@@ -41,12 +43,11 @@ open311_bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMATS = "any(json,xml)"
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90
-CLOSED_STATUSES = ("closed", "voided", "invalid")
-OPEN_STATUSES = ("open", "suspended")
-STATUS_NOTES = {"closed": "已结案", "voided": "已作废", "invalid": "无效案件"}
 # Characters XML 1.0 cannot carry even escaped (C0 controls except tab, newline, carriage return).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 POST_RATE = "30 per minute"
+# When this endpoint's behaviour last changed (discovery's changeset); bump with the next change.
+DISCOVERY_CHANGESET = "2026-11-29T00:00:00+08:00"
 
 
 class Open311Error(Exception):
@@ -79,20 +80,8 @@ def service_definition(pc: ProblemClass) -> dict[str, Any]:
     return {"service_code": pc.code, "attributes": []}
 
 
-def status_of(case_status: str) -> str:
-    return "closed" if case_status in CLOSED_STATUSES else "open"
-
-
-def status_notes(case_status: str, steps: list[str]) -> str:
-    if case_status in STATUS_NOTES:
-        return STATUS_NOTES[case_status]
-    where = "、".join(sorted(set(steps)))
-    prefix = "已挂账" if case_status == "suspended" else "处置中"
-    return f"{prefix}：{where}" if where else prefix
-
-
 def request_dict(case: Any, *, service_name: str | None, agency: str | None, steps: list[str],
-                 expected: datetime | None, tz: str) -> dict[str, Any]:
+                 expected: datetime | None, tz: str, media_url: str | None = None) -> dict[str, Any]:
     """One service request as GeoReport v2 fields (the public view: no reporter, no token)."""
     return {
         "service_request_id": case.number,
@@ -111,7 +100,7 @@ def request_dict(case: Any, *, service_name: str | None, agency: str | None, ste
         "zipcode": None,
         "lat": case.lat,
         "long": case.lon,
-        "media_url": None,
+        "media_url": media_url,
     }
 
 
@@ -210,15 +199,34 @@ def _serialize(session, cases: list[Any], tz: str) -> list[dict[str, Any]]:
         chunk = open_ids[chunk_start:chunk_start + 500]
         for row in session.execute(select(TaskRow.case_id, TaskRow.spec_id, TaskRow.name, TaskRow.due_at)
                                    .where(TaskRow.case_id.in_(chunk))):
-            steps.setdefault(row.case_id, []).append(row.name)
+            steps.setdefault(row.case_id, []).append(row.spec_id)
             if row.spec_id == "handle" and row.due_at is not None:
                 current = expected.get(row.case_id)
                 expected[row.case_id] = row.due_at if current is None else min(current, row.due_at)
     published = _publication()  # what the city chose to publish (web.api.publication)
+    photos = _report_photos(session, [c.id for c in cases]) if published.media else {}
     return [published.apply(request_dict(c, service_name=names.get(c.class_code),
                                           agency=agencies.get(c.department_code) if c.department_code else None,
-                                          steps=steps.get(c.id, []), expected=expected.get(c.id), tz=tz))
+                                          steps=steps.get(c.id, []), expected=expected.get(c.id), tz=tz,
+                                          media_url=_media_url(photos.get(c.id))))
             for c in cases]
+
+
+def _report_photos(session, case_ids: list[int]) -> dict[int, str]:
+    """The first photo the reporter sent with each case (token), by case id."""
+    first: dict[int, str] = {}
+    for start in range(0, len(case_ids), 500):
+        rows = session.execute(select(Attachment.case_id, Attachment.token)
+                               .where(Attachment.case_id.in_(case_ids[start:start + 500]),
+                                      Attachment.stage == "report")
+                               .order_by(Attachment.case_id, Attachment.uploaded_at, Attachment.id))
+        for case_id, token in rows:
+            first.setdefault(case_id, token)
+    return first
+
+
+def _media_url(token: str | None) -> str | None:
+    return url_for("open311.media", token=token, _external=True) if token else None
 
 
 def _publication() -> Publication:
@@ -295,9 +303,10 @@ def _create_request(fmt: str):
                                     "address_string alone is not geocoded)")
         raise Open311Error(400, "location required: lat and long were not provided")
     description = _clean_text(form.get("description"))
+    photos = _store_media(session, f"open311:{key.name}"[:64])
     report = {"source": "open311", "class_code": code, "lon": lon, "lat": lat, "description": description,
               "address": _clean_text(form.get("address_string"))[:200],
-              "reporter": _reporter(form) or f"open311:{key.name}"[:100]}
+              "reporter": _reporter(form) or f"open311:{key.name}"[:100], "photos": photos}
     actor = Actor(f"open311:{key.name}"[:64], "citizen")
     result = start_case(session, engine_context(), report, actor)
     token = session.scalar(select(Case.public_token).where(Case.id == result.case_id))
@@ -305,6 +314,21 @@ def _create_request(fmt: str):
     return render(fmt, "service_requests", "request",
                   [{"service_request_id": result.number, "token": token, "service_notice": notice,
                     "account_id": None}])
+
+
+def _store_media(session, uploader: str) -> list[str]:
+    """A photo sent as multipart field ``media`` (as FixMyStreet's clients do), checked like every upload.
+
+    A ``media_url`` pointing elsewhere is not fetched: the server would be made to fetch arbitrary URLs.
+    """
+    file = request.files.get("media")
+    if file is None or not file.filename:
+        return []
+    try:
+        row = store_upload(session, file, "report", uploader, state().config["UPLOAD_MAX_BYTES"], now())
+    except ValidationError as exc:
+        raise Open311Error(400, f"media: {exc}") from None
+    return [row.token]
 
 
 @open311_bp.post(f"/requests.<{FORMATS}:fmt>")
@@ -366,6 +390,36 @@ def get_request(number: str, fmt: str):
     if case is None or not _publication().is_public(case.class_code):
         raise Open311Error(404, f"service_request_id {number!r} was not found")
     return render(fmt, "service_requests", "request", _serialize(session, [case], _tz()))
+
+
+@open311_bp.get("/media/<token>")
+def media(token: str):
+    """A reporter's photo of a published case (already re-encoded without EXIF/GPS at upload)."""
+    session = get_session()
+    row = session.execute(select(Attachment.content, Attachment.content_type, Case.class_code)
+                          .join(Case, Case.id == Attachment.case_id)
+                          .where(Attachment.token == token, Attachment.stage == "report")).first()
+    published = _publication()
+    if row is None or not published.media or not published.is_public(row.class_code):
+        raise Open311Error(404, "media was not found")
+    response = Response(row.content, mimetype=row.content_type)
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Content-Disposition"] = "inline"
+    return response
+
+
+@open311_bp.get(f"/discovery.<{FORMATS}:fmt>")
+def discovery(fmt: str):
+    """GeoReport v2 service discovery: where the endpoint is, which formats, whom to ask for a key."""
+    config = state().config
+    base = url_for("open311.services", fmt="json", _external=True).rsplit("/", 1)[0]
+    endpoint = {"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
+                "changeset": DISCOVERY_CHANGESET, "type": "production",
+                "formats": ["text/xml", "application/json"]}
+    return render(fmt, "discovery", None, {"changeset": DISCOVERY_CHANGESET,
+                                           "contact": config.get("OPEN311_CONTACT", ""),
+                                           "key_service": config.get("OPEN311_KEY_SERVICE", ""),
+                                           "endpoints": [endpoint]})
 
 
 __all__ = ["open311_bp", "service_dict", "service_definition", "request_dict", "to_xml", "iso", "status_notes"]

@@ -4,7 +4,8 @@
   cases of other classes are not listed and not found;
 * ``OPEN311_ROUND_METRES`` — coordinates snapped to a grid of this many metres (0 = exact);
 * ``OPEN311_DESCRIPTIONS`` — ``full``, ``redact`` (phone and ID-card numbers replaced by ***)
-  or ``omit``; addresses are redacted the same way unless descriptions are ``full``.
+  or ``omit``; addresses are redacted the same way unless descriptions are ``full``;
+* ``OPEN311_MEDIA`` — ``report`` publishes the reporter's first photo as ``media_url``, ``none`` nothing.
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ class Publication:
     classes: frozenset[str] | None  # None: every class
     round_metres: float
     descriptions: DescriptionPolicy
+    media: bool = True
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Publication:
         raw = str(config.get("OPEN311_PUBLIC_CLASSES", "*")).strip()
         classes = None if raw == "*" else frozenset(c.strip() for c in raw.split(",") if c.strip())
         return cls(classes, float(config.get("OPEN311_ROUND_METRES", 0) or 0),
-                   DescriptionPolicy(str(config.get("OPEN311_DESCRIPTIONS", "redact")).strip().lower()))
+                   DescriptionPolicy(str(config.get("OPEN311_DESCRIPTIONS", "redact")).strip().lower()),
+                   str(config.get("OPEN311_MEDIA", "report")).strip().lower() == "report")
 
     def is_public(self, class_code: str | None) -> bool:
         return self.classes is None or class_code in self.classes

@@ -7,6 +7,9 @@ from flask_login import current_user
 
 from engine.model import INBOX_ROLES
 from web.auth import bp
+from web.auth.second_factor import begin as begin_second_factor
+from web.auth.second_factor import needs_second_factor
+from web.auth.sso import enabled as sso_enabled
 from web.extensions import limiter
 from web.security import authenticate, role_required, sign_in, sign_out
 
@@ -57,10 +60,12 @@ def login():
         user = authenticate(username, request.form.get("password", ""))
         if user is None:
             error = _("Wrong user name or password, or the account is disabled.")
+        elif needs_second_factor(user):
+            return begin_second_factor(user, safe_next(request.args.get("next"), home_for(user)))
         else:
             sign_in(user)
             return redirect(safe_next(request.args.get("next"), home_for(user)))
-    return render_template("auth/login.html", error=error, username=username)
+    return render_template("auth/login.html", error=error, username=username, sso=sso_enabled())
 
 
 @bp.route("/logout", methods=["POST"])
