@@ -147,11 +147,11 @@ ROLE_PAGES = {
     "shiftleader1": (200, 200, 403, "/inbox"),
     "dispatcher1": (200, 200, 403, "/inbox"),
     "handler_sanitation_330191": (200, 200, 403, "/inbox"),
-    "leader_sanitation_330191": (200, 200, 403, "/inbox"),
-    "leader1": (200, 200, 403, "/inbox"),
-    "auditor1": (403, 200, 403, "/cases"),
-    "admin1": (403, 200, 403, "/cases"),
-    "designer1": (403, 403, 403, "/home"),
+    "leader_sanitation_330191": (200, 200, 403, "/stats"),
+    "leader1": (200, 200, 403, "/stats"),
+    "auditor1": (403, 200, 403, "/audit"),
+    "admin1": (403, 200, 403, "/admin"),
+    "designer1": (403, 403, 403, "/designer"),
 }
 
 
