@@ -151,7 +151,7 @@ ROLE_PAGES = {
     "leader1": (200, 200, 403, "/stats"),
     "auditor1": (403, 200, 403, "/audit"),
     "admin1": (403, 200, 403, "/admin"),
-    "designer1": (403, 403, 403, "/designer"),
+    "designer1": (403, 403, 403, "/designer/"),
 }
 
 
