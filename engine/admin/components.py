@@ -171,10 +171,14 @@ def import_components(session: Session, actor: Actor, now: datetime, data: bytes
     return result
 
 
-def components_in(session: Session, bounds: tuple[float, float, float, float] | None = None,
-                  limit: int = 2000) -> list[Component]:
-    """Components for the map view (inside ``bounds`` = min lon, min lat, max lon, max lat)."""
-    query = select(Component).order_by(Component.id).limit(limit)
-    if bounds is not None:
-        query = query.where(Component.lon.between(bounds[0], bounds[2]), Component.lat.between(bounds[1], bounds[3]))
-    return list(session.scalars(query))
+def components_in(session: Session, limit: int = 2000) -> tuple[int, list[Component]]:
+    """(how many there are, an evenly spread sample of at most ``limit``) for the map view.
+
+    Every k-th id, so a large inventory shows its spread over the city rather than its first district."""
+    ids = list(session.scalars(select(Component.id).order_by(Component.id)))
+    step = max(1, -(-len(ids) // limit))
+    chosen = ids[::step][:limit]
+    rows: list[Component] = []
+    for start in range(0, len(chosen), 500):
+        rows += session.scalars(select(Component).where(Component.id.in_(chosen[start:start + 500])))
+    return len(ids), rows

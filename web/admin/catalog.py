@@ -103,7 +103,9 @@ def _map() -> dict[str, Any]:
     cfg = city_map()
     crs = config()["TILE_CRS"]
     points = []
-    for c in components.components_in(get_session(), limit=2000):
+    total, shown = components.components_in(get_session(), limit=2000)
+    cfg["total"] = total
+    for c in shown:
         lon, lat = to_display(c.lon, c.lat, crs)
         points.append([round(lat, 7), round(lon, 7), f"{c.id} {c.name}"])
     cfg["points"] = points

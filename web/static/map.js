@@ -39,7 +39,7 @@
     if (cfg.points && cfg.points.length) {  // the admin's component map: one dot each, the whole set in view
       var dots = L.featureGroup();
       cfg.points.forEach(function (p) {
-        L.circleMarker([p[0], p[1]], { radius: 5, color: "#1f5fa8", weight: 2 }).bindTooltip(p[2]).addTo(dots);
+        L.circleMarker([p[0], p[1]], { radius: 3, color: "#1f5fa8", weight: 1, fillOpacity: 0.6 }).bindTooltip(p[2]).addTo(dots);
       });
       dots.addTo(map);
       map.fitBounds(dots.getBounds(), { padding: [20, 20], maxZoom: 17 });
