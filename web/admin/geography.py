@@ -47,7 +47,8 @@ def _counts() -> dict[str, int]:
     s = get_session()
     rows = dict(s.execute(select(Region.level, func.count()).group_by(Region.level)).all())
     return {"districts": rows.get("district", 0), "streets": rows.get("street", 0),
-            "communities": rows.get("community", 0), "cells": s.scalar(select(func.count()).select_from(GridCell))}
+            "communities": rows.get("community", 0),
+            "cells": s.scalar(select(func.count()).select_from(GridCell)) or 0}
 
 
 @bp.get("/grid")
