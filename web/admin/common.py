@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, make_response, render_template
+from flask import current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -122,3 +122,15 @@ def admin_kind_label(kind: str) -> str:
         "calendar_imported": _l("calendar year imported"),
     }
     return str(names.get(kind, kind))
+
+
+@bp.after_request
+def _forget_reference_caches(response):
+    """An admin change shows at once in this process's pages (others re-read within their cache TTL)."""
+    if request.method == "POST" and response.status_code < 400:
+        from web import basemap
+        from web.cases import reference
+
+        reference.clear()
+        basemap.clear()
+    return response
