@@ -48,8 +48,8 @@ def class_create():
                                   request.form.get("digits", ""), _class_fields())
     except CityCaseError as exc:
         return refused("admin/classes.html", exc, form=request.form, **_class_context())
-    flash(_("Class %(code)s created. Reports can use it once dispatch.dmn maps it to a department: "
-            "open the process designer.", code=pc.code), "warning")
+    flash(_("Class %(code)s created. Add a rule for it to the dispatch table (dispatch.dmn) in the process "
+            "designer, or dispatchers get no suggested department for it.", code=pc.code), "warning")
     return redirect(url_for("admin.class_page", code=pc.code))
 
 
