@@ -11,6 +11,7 @@ row (cases refer to it); reports can no longer choose it. None of these commit.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -136,3 +137,25 @@ def change_class(session: Session, actor: Actor, now: datetime, code: str, field
     if after != before:
         record(session, actor, now, AdminKind.CLASS_CHANGED, code, before, after)
     return pc
+
+
+_QUOTED_CODE = re.compile(r'"([CE][0-9]{4,5})"')
+
+
+def classes_without_dispatch_rule(session: Session) -> set[str]:
+    """Active classes that the active dispatch table (dispatch.dmn) names in none of its rules.
+
+    A FEEL string literal of the class code anywhere in the table counts as naming it; such a class
+    is still reported, but the dispatcher gets no suggested department. Empty without a deployment."""
+    from engine.designer.lifecycle import active_id, version_files
+
+    version = active_id(session)
+    if version is None:
+        return set()
+    table = next((text for name, text in version_files(session, version).items() if name.endswith("dispatch.dmn")),
+                 None)
+    if table is None:
+        return set()
+    named = set(_QUOTED_CODE.findall(table))
+    return {pc.code for pc in session.scalars(select(ProblemClass).where(ProblemClass.active.is_(True)))
+            if pc.code not in named}

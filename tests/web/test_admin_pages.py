@@ -175,3 +175,14 @@ def test_pages_render_in_both_languages(sqlite_city, clock, path):
     assert english_words(zh.get_data(as_text=True), ALLOWED | CODES) == [], path
     client.post("/language", data={"lang": "en"})
     assert client.get(path).status_code == 200
+
+
+def test_a_new_class_page_warns_that_dispatch_has_no_rule_for_it(sqlite_city, clock):
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "admin1")
+    form = {"kind": "event", "digits": "06321", "major_name": "其他", "name": "占道晾晒", "handler_type": "street_office",
+            "suggested_limit": "1", "suggested_unit": "workday", "urgency": "normal"}
+    assert client.post("/admin/classes", data=form).headers["Location"].endswith("/admin/classes/E06321")
+    assert 'class="flash error unmapped"' in client.get("/admin/classes/E06321").get_data(as_text=True)
+    assert 'class="flash error unmapped"' not in client.get("/admin/classes/E0102").get_data(as_text=True)
+    assert 'href="/designer/"' in client.get("/admin/classes/E06321").get_data(as_text=True)

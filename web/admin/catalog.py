@@ -33,7 +33,8 @@ def _class_fields() -> classes.ClassFields:
 
 
 def _class_context() -> dict[str, Any]:
-    return {"all_classes": classes.list_classes(get_session()), "units": UNITS, "urgencies": URGENCIES}
+    return {"all_classes": classes.list_classes(get_session()), "units": UNITS, "urgencies": URGENCIES,
+            "unmapped": classes.classes_without_dispatch_rule(get_session())}
 
 
 @bp.get("/classes")
@@ -58,7 +59,8 @@ def class_page(code: str):
     pc = get_session().get(ProblemClass, code)
     if pc is None:
         raise NotFound(f"no class {code!r}")
-    return render_template("admin/class.html", pc=pc, units=UNITS, urgencies=URGENCIES)
+    return render_template("admin/class.html", pc=pc, units=UNITS, urgencies=URGENCIES,
+                           unmapped=classes.classes_without_dispatch_rule(get_session()))
 
 
 @bp.post("/classes/<code>")
@@ -68,7 +70,8 @@ def class_change(code: str):
     try:
         classes.change_class(s, actor(), now(), code, _class_fields(), active)
     except CityCaseError as exc:
-        return refused("admin/class.html", exc, pc=s.get(ProblemClass, code), units=UNITS, urgencies=URGENCIES)
+        return refused("admin/class.html", exc, pc=s.get(ProblemClass, code), units=UNITS, urgencies=URGENCIES,
+                       unmapped=classes.classes_without_dispatch_rule(s))
     flash(_("Class %(code)s saved.", code=code), "success")
     return redirect(url_for("admin.class_page", code=code))
 

@@ -59,3 +59,10 @@ def test_class_codes_of_other_lengths_are_refused(city, clock, admin, digits):
 def test_existing_class_code_is_a_conflict(city, clock, admin):
     with pytest.raises(Conflict), city.session() as s:
         classes.create_class(s, admin, clock.now(), "event", "0102", CLASS)
+
+
+def test_a_new_class_is_flagged_until_the_dispatch_table_names_it(city, clock, admin):
+    with city.session() as s:
+        assert "E0102" not in classes.classes_without_dispatch_rule(s)  # the deployed table routes it
+        classes.create_class(s, admin, clock.now(), "event", "06123", CLASS)
+        assert "E06123" in classes.classes_without_dispatch_rule(s)
