@@ -109,3 +109,15 @@ def test_a_hostile_definition_is_refused_by_deploy_and_changes_nothing(runner, c
     result = invoke(runner, city.url, "deploy", str(folder))
     assert result.exit_code != 0 and says in result.stderr, result.stderr
     assert counts() == before
+
+
+def test_user_commands_are_in_the_admin_history(runner, city_url):
+    from engine.admin.history import entries
+    from engine.db import make_engine, session_factory
+
+    assert invoke(runner, city_url, "user", "disable", "dispatcher1").exit_code == 0
+    assert invoke(runner, city_url, "user", "role", "supervisor1", "acceptor").exit_code == 0
+    with session_factory(make_engine(city_url))() as s:
+        rows = [r for r in entries(s) if r.target in ("dispatcher1", "supervisor1")]
+    assert [(r.kind, r.target) for r in rows] == [("user_changed", "supervisor1"), ("user_disabled", "dispatcher1")]
+    assert all(r.actor.startswith("cli:") for r in rows)
