@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.admin.history import AdminKind, record, require_admin
 from engine.errors import Conflict, NotFound, ValidationError
-from engine.model import DEPARTMENT_ROLES, Actor, Role
+from engine.model import Actor, Role
 from engine.models import Department, Region, User
 from engine.passwords import hash_password
 from engine.sessions import password_problems
@@ -71,8 +71,8 @@ def _check(session: Session, fields: UserFields) -> dict[str, str]:
         dept = session.get(Department, fields.department_code)
         if dept is None or not dept.active:
             problems["department_code"] = "no such active department"
-    elif fields.role in DEPARTMENT_ROLES and fields.role != Role.LEADER:
-        problems["department_code"] = "required"  # a handler works for a department
+    elif fields.role == Role.HANDLER:
+        problems["department_code"] = "required"  # a handler works for a department (a leader may lead the city)
     if fields.district_code:
         region = session.get(Region, fields.district_code)
         if region is None or region.level != "district":
@@ -88,7 +88,7 @@ def create_user(session: Session, actor: Actor, now: datetime, username: str, pa
     if not _USERNAME.match(username):
         problems["username"] = "3 to 64 letters, digits or . _ - @"
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"user name {username!r} is taken", )
+        raise Conflict(f"user name {username!r} is taken")
     pw = password_problems(password or "", username)
     if pw:
         problems["password"] = "; ".join(pw)

@@ -134,6 +134,8 @@ def test_refusals_say_what_is_wrong_in_the_users_language(sqlite_city, clock):
     assert "Nothing was saved" in en and "at least 10 characters" in en
     with sqlite_city.session() as s:
         assert s.scalar(select(User).where(User.username == "ab")) is None and entries(s) == []
+    taken = client.post("/admin/departments", data={"code": "sanitation", "name": "重复", "handler_type": "sanitation"})
+    assert taken.status_code == 409 and "is taken already" in taken.get_data(as_text=True)
 
 
 def test_december_warns_when_next_years_calendar_is_missing(sqlite_city):

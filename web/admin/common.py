@@ -8,7 +8,7 @@ from flask import current_app, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.errors import CityCaseError
+from engine.errors import CityCaseError, Conflict
 from engine.model import Actor
 from web.admin import bp
 from web.extensions import rollback
@@ -62,6 +62,8 @@ def actor() -> Actor:
 
 def problems_of(exc: CityCaseError) -> list[str]:
     """One translated line per refused field; the password policy's list stays as the engine says it."""
+    if isinstance(exc, Conflict):
+        return [_("That user name or code is taken already: choose another.")]
     fields: dict[str, str] = getattr(exc, "fields", {}) or {}
     lines = []
     for field, reason in fields.items():

@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from engine.admin import departments as depts
 from engine.admin import users
-from engine.errors import CityCaseError
-from engine.models import Region
+from engine.errors import CityCaseError, NotFound
+from engine.models import Department, Region
 from web.admin import bp
 from web.admin.common import actor, refused
 from web.extensions import get_session
@@ -118,9 +118,6 @@ def department_create():
 
 @bp.get("/departments/<code>")
 def department_page(code: str):
-    from engine.errors import NotFound
-    from engine.models import Department
-
     dept = get_session().get(Department, code)
     if dept is None:
         raise NotFound(f"no department {code!r}")
@@ -129,8 +126,6 @@ def department_page(code: str):
 
 @bp.post("/departments/<code>")
 def department_change(code: str):
-    from engine.models import Department
-
     s = get_session()
     active = {"1": True, "0": False}.get(request.form.get("active", ""))
     try:
