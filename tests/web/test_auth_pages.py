@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -174,3 +175,14 @@ def test_password_guessing_is_rate_limited(sqlite_city, clock):
     statuses = [client.post("/login", data={"username": f"nobody{i}", "password": f"guess{i}"}).status_code
                 for i in range(31)]
     assert statuses[:30] == [200] * 30 and statuses[30] == 429
+
+
+def test_the_start_page_lists_only_pages_the_role_may_open(sqlite_city, clock):
+    app = make_app(sqlite_city, clock)
+    for user in ("designer1", "auditor1", "admin1", "leader1"):
+        client = app.test_client()
+        login(client, user)
+        html = client.get("/home").get_data(as_text=True)
+        links = re.findall(r'<li><a href="([^"]+)"', html)
+        assert links and all(client.get(link).status_code == 200 for link in links), (user, links)
+        assert user == "admin1" or "/admin/apikeys" not in html  # the 403 link designers used to get
