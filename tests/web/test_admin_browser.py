@@ -14,6 +14,7 @@ from sqlalchemy import select
 from engine.admin.history import entries
 from engine.model import EngineContext
 from engine.models import Event
+from tests.engine.admin.gridfiles import COMMUNITY, LAT0, LON0, STEP, district_file, feature, rect
 from tests.factories import CaseDriver
 from tests.web.test_browser import ARGS, CHROMIUM, _free_port, _require_browser
 from tests.web.webkit import PASSWORD, make_app
@@ -118,6 +119,25 @@ def test_admin_creates_a_department_and_a_user_who_works_a_case(admin_server, ci
     assert "luyang" in actors
     assert kinds == ["department_created", "user_created"]
     assert errors == []
+
+
+def test_a_grid_file_with_an_overlap_is_refused_in_the_browser(admin_server, city, tmp_path):
+    sync_playwright = _require_browser()
+    overlap = feature(f"{COMMUNITY}009", rect(LON0 + STEP / 2, LAT0 + STEP / 2, LON0 + STEP * 1.5, LAT0 + STEP * 0.9))
+    path = tmp_path / "grid.geojson"
+    path.write_bytes(district_file([overlap]))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        _sign_in(page, admin_server, "admin1", PASSWORD)
+        page.goto(f"{admin_server}/admin/grid")
+        page.set_input_files('input[name="file"]', str(path))
+        page.click('form[action$="/admin/grid"] button[type="submit"]')
+        page.wait_for_load_state()
+        problems = page.inner_text("#problems")
+        page.screenshot(path="/tmp/admin-grid-refused.png", full_page=True)
+        browser.close()
+    assert all(f"{COMMUNITY}00{i}" in problems for i in (1, 2, 9)) and "重叠" in problems
 
 
 def test_admin_pages_fit_a_phone(admin_server, city):
