@@ -1,20 +1,40 @@
 """User commands: set a password (under the policy), disable/enable, change role, sign out everywhere.
 
 Each change that must end the user's sessions does so through engine.sessions (disabling, a role
-change and a new password by the ORM hook, ``sign-out`` explicitly).
+change and a new password by the ORM hook, ``sign-out`` explicitly). Password, disable, enable and
+role go through ``engine.admin.users``, so they are in the admin history like the admin pages'
+changes, with the operator as ``cli:<login name>``.
 """
 
 from __future__ import annotations
+
+import getpass
 
 import click
 from sqlalchemy import select
 
 from cli.base import CliContext, cli, emit, fail, json_option
-from engine import second_factor
+from engine.admin.users import UserFields, change_user, create_user, reset_password, reset_second_factor, set_active
+from engine.clock import SystemClock
 from engine.db import transaction
 from engine.errors import CityCaseError
+from engine.model import Actor, Role
 from engine.models import User
-from engine.sessions import create_user, end_sessions, set_password
+from engine.sessions import end_sessions
+
+
+def _operator() -> Actor:
+    """The acting admin of a CLI change: whoever runs the command on the server."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # no login name (e.g. a container's numeric user)
+        name = "unknown"
+    return Actor(f"cli:{name}"[:64], Role.ADMIN)
+
+
+def _now():
+    return SystemClock().now()
+
 
 ROLES = ("supervisor", "acceptor", "shift_leader", "dispatcher", "handler", "leader", "auditor", "designer", "admin")
 
@@ -47,7 +67,7 @@ def _change(ctx: CliContext, username: str, change) -> dict:
 @click.pass_obj
 def set_password_cmd(ctx: CliContext, username: str, password: str) -> None:
     """Set a user's password (at least 10 characters, letters and digits, not a common one)."""
-    out = _change(ctx, username, lambda s, _u: set_password(s, username, password))
+    out = _change(ctx, username, lambda s, _u: reset_password(s, _operator(), _now(), username, password))
     emit(ctx, out, f"password of {username} set; their sessions have ended")
 
 
@@ -57,7 +77,7 @@ def set_password_cmd(ctx: CliContext, username: str, password: str) -> None:
 @click.pass_obj
 def disable(ctx: CliContext, username: str) -> None:
     """Disable an account: it cannot sign in and its sessions end at once."""
-    out = _change(ctx, username, lambda _s, u: setattr(u, "active", False))
+    out = _change(ctx, username, lambda s, _u: set_active(s, _operator(), _now(), username, False))
     emit(ctx, out, f"{username} disabled; their sessions have ended")
 
 
@@ -67,7 +87,7 @@ def disable(ctx: CliContext, username: str) -> None:
 @click.pass_obj
 def enable(ctx: CliContext, username: str) -> None:
     """Enable a disabled account."""
-    out = _change(ctx, username, lambda _s, u: setattr(u, "active", True))
+    out = _change(ctx, username, lambda s, _u: set_active(s, _operator(), _now(), username, True))
     emit(ctx, out, f"{username} enabled")
 
 
@@ -78,7 +98,8 @@ def enable(ctx: CliContext, username: str) -> None:
 @click.pass_obj
 def role(ctx: CliContext, username: str, role: str) -> None:
     """Give a user another role; their sessions end (they sign in again with the new role)."""
-    out = _change(ctx, username, lambda _s, u: setattr(u, "role", role))
+    out = _change(ctx, username, lambda s, u: change_user(
+        s, _operator(), _now(), username, UserFields(u.display_name, role, u.department_code, u.district_code)))
     emit(ctx, out, f"{username} is now {role}; their sessions have ended")
 
 
@@ -92,13 +113,14 @@ def sign_out(ctx: CliContext, username: str) -> None:
     emit(ctx, out, f"every session of {username} has ended")
 
 
+
 @user_group.command("reset-second-factor")
 @click.argument("username")
 @json_option
 @click.pass_obj
-def reset_second_factor(ctx: CliContext, username: str) -> None:
+def reset_second_factor_cmd(ctx: CliContext, username: str) -> None:
     """Forget a user's authenticator secret (lost phone); they scan a new one at the next sign-in."""
-    out = _change(ctx, username, lambda s, u: second_factor.reset(s, u.id))
+    out = _change(ctx, username, lambda s, _u: reset_second_factor(s, _operator(), _now(), username))
     emit(ctx, out, f"second factor of {username} reset; their sessions have ended and they enrol again "
                    "at the next sign-in")
 
@@ -115,9 +137,10 @@ def reset_second_factor(ctx: CliContext, username: str) -> None:
 def create(ctx: CliContext, username: str, role: str, display_name: str, department: str | None,
            district: str | None, password: str) -> None:
     """Create an account, e.g. a new city's first admin (later ones from the admin pages)."""
+    fields = UserFields(display_name or username, role, department, district)
     try:
         with transaction(ctx.session_factory) as s:
-            user = create_user(s, username, role, display_name, password, department, district)
+            user = create_user(s, _operator(), _now(), username, password, fields)
             out = {"username": user.username, "role": user.role, "active": user.active}
     except CityCaseError as exc:
         fail(str(exc))

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -86,6 +87,8 @@ class Department(Base):
     name_en: Mapped[str] = mapped_column(String(100), default="")
     handler_type: Mapped[str] = mapped_column(String(40), index=True)
     district_code: Mapped[str | None] = mapped_column(String(12))
+    # A deactivated unit keeps its row (cases name it) but gets no new users (migration 0016).
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class User(Base):
@@ -455,4 +458,5 @@ class AccessLogEntry(Base):
 # The device table lives with its package; importing it here keeps Base.metadata the whole schema.
 # The ORM hook that ends sessions when a user row changes lives with the session rules.
 from engine import sessions as _sessions  # noqa: E402,F401
+from engine.admin import models as _admin_models  # noqa: E402,F401
 from engine.devices import models as _device_models  # noqa: E402,F401

@@ -95,25 +95,3 @@ def set_password(session: Session, username: str, password: str) -> User:
     session.flush()
     return user
 
-
-def create_user(session: Session, username: str, role: str, display_name: str, password: str,
-                department_code: str | None = None, district_code: str | None = None) -> User:
-    """A new active account under the password policy (the first admin of a new city, scripts). Does not commit."""
-    from engine.models import Department
-
-    name = (username or "").strip()
-    if not re.fullmatch(r"[A-Za-z0-9_.@-]{2,64}", name):
-        raise ValidationError("the user name must be 2–64 letters, digits or _ . @ -", {"username": "invalid"})
-    if session.scalar(select(User.id).where(User.username == name)) is not None:
-        raise ValidationError(f"user {name!r} exists already", {"username": "taken"})
-    if department_code and session.get(Department, department_code) is None:
-        raise ValidationError(f"no department {department_code!r}", {"department_code": "unknown"})
-    problems = password_problems(password, name)
-    if problems:
-        raise ValidationError("the password must have: " + "; ".join(problems), {"password": "; ".join(problems)})
-    user = User(username=name, display_name=(display_name or name).strip()[:100], role=role,
-                password_hash=hash_password(password), department_code=department_code or None,
-                district_code=district_code or None, active=True)
-    session.add(user)
-    session.flush()
-    return user

@@ -73,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.unauthorized_handler(_unauthorized)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: cfg["TIMEZONE"])
 
+    from web.admin import bp as admin_pages_bp
     from web.api import admin_bp, api_bp, open311_bp
     from web.audit import bp as audit_bp
     from web.auth import bp as auth_bp
@@ -86,7 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_filters(app)
     register_privacy_filter(app)
-    for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp, audit_bp, designer_bp):
+    for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp, audit_bp, designer_bp, admin_pages_bp):
         app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")

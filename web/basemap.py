@@ -31,3 +31,8 @@ def outlines(session: Session, crs: str) -> list[dict[str, Any]]:
     result = [s for s in shapes if s["ring"]]
     _cache[key] = result
     return result
+
+
+def clear() -> None:
+    """Forget the cached outlines (after an admin imports regions)."""
+    _cache.clear()

@@ -46,7 +46,8 @@ def release(session: Session, ctx: EngineContext, task_id: str, actor: Actor) ->
 def form_options(session: Session, spec_id: str) -> dict[str, list[Any]]:
     """Runtime choices for form fields with a valuesKey (e.g. the departments to dispatch to)."""
     departments = session.execute(select(Department.code, Department.name)
-                                  .where(Department.handler_type.notin_(["supervision_center", "command_center"]))
+                                  .where(Department.handler_type.notin_(["supervision_center", "command_center"]),
+                                         Department.active.is_(True))  # deactivated on the admin pages
                                   .order_by(Department.code)).all()
     return {"department_options": [{"value": d.code, "label": d.name} for d in departments]}
 

@@ -2,13 +2,13 @@
 outside platforms (provincial/national upward reporting, the 12345 hotline)
 
 Revision ID: 0019
-Revises: 0010
+Revises: 0016
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0010"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

@@ -121,7 +121,19 @@ def test_user_create_makes_a_first_admin_under_the_password_policy(runner, city_
     assert made.role == "admin" and made.active and made.display_name == "系统管理员"
     assert made.password_hash != "Harbour-lights-42"
     again = invoke(runner, city_url, "user", "create", "cityadmin", "--role", "admin", "--password", "Harbour-lights-42")
-    assert again.exit_code != 0 and "exists" in again.stderr
+    assert again.exit_code != 0 and "taken" in again.stderr
     bad_dept = invoke(runner, city_url, "user", "create", "h9", "--role", "handler", "--department", "nope",
                       "--password", "Harbour-lights-42")
-    assert bad_dept.exit_code != 0 and "nope" in bad_dept.stderr
+    assert bad_dept.exit_code != 0 and "department" in bad_dept.stderr
+
+
+def test_user_commands_are_in_the_admin_history(runner, city_url):
+    from engine.admin.history import entries
+    from engine.db import make_engine, session_factory
+
+    assert invoke(runner, city_url, "user", "disable", "dispatcher1").exit_code == 0
+    assert invoke(runner, city_url, "user", "role", "supervisor1", "acceptor").exit_code == 0
+    with session_factory(make_engine(city_url))() as s:
+        rows = [r for r in entries(s) if r.target in ("dispatcher1", "supervisor1")]
+    assert [(r.kind, r.target) for r in rows] == [("user_changed", "supervisor1"), ("user_disabled", "dispatcher1")]
+    assert all(r.actor.startswith("cli:") for r in rows)

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 SHOWN_ATTRIBUTES = ("title", "alt", "aria-label", "placeholder", "label")
 # Words that are names, codes or units rather than untranslated text.
 ALLOWED = frozenset({"WGS", "GCJ", "Open311", "English", "JPEG", "PNG", "WebP", "OpenStreetMap", "Leaflet",
-                     "Excel"})
+                     "Excel", "CSV", "XES", "OCEL", "IEEE"})  # file formats (the audit page's exports)
 # Elements marked translate="no" hold codes and ids on purpose (e.g. the actor ids auditors see).
 _SKIPPED_TAGS = ("script", "style", "template")
 _VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -147,11 +148,11 @@ ROLE_PAGES = {
     "shiftleader1": (200, 200, 403, "/inbox"),
     "dispatcher1": (200, 200, 403, "/inbox"),
     "handler_sanitation_330191": (200, 200, 403, "/inbox"),
-    "leader_sanitation_330191": (200, 200, 403, "/inbox"),
-    "leader1": (200, 200, 403, "/inbox"),
-    "auditor1": (403, 200, 403, "/cases"),
-    "admin1": (403, 200, 403, "/cases"),
-    "designer1": (403, 403, 403, "/home"),
+    "leader_sanitation_330191": (200, 200, 403, "/stats"),
+    "leader1": (200, 200, 403, "/stats"),
+    "auditor1": (403, 200, 403, "/audit"),
+    "admin1": (403, 200, 403, "/admin"),
+    "designer1": (403, 403, 403, "/designer/"),
 }
 
 
@@ -174,3 +175,14 @@ def test_password_guessing_is_rate_limited(sqlite_city, clock):
     statuses = [client.post("/login", data={"username": f"nobody{i}", "password": f"guess{i}"}).status_code
                 for i in range(31)]
     assert statuses[:30] == [200] * 30 and statuses[30] == 429
+
+
+def test_the_start_page_lists_only_pages_the_role_may_open(sqlite_city, clock):
+    app = make_app(sqlite_city, clock)
+    for user in ("designer1", "auditor1", "admin1", "leader1"):
+        client = app.test_client()
+        login(client, user)
+        html = client.get("/home").get_data(as_text=True)
+        links = re.findall(r'<li><a href="([^"]+)"', html)
+        assert links and all(client.get(link).status_code == 200 for link in links), (user, links)
+        assert user == "admin1" or "/admin/apikeys" not in html  # the 403 link designers used to get

@@ -78,10 +78,20 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("designer.whatif", "POST"): ("designer",),
     ("api.intake_observation", "POST"): (),  # no role: only a device's own key is let in
     ("api.hotline_order", "POST"): (),  # no role: only a request signed with the 12345 secret is let in
+    # The administration pages (web/admin): admins only, every page and form.
+    **{(f"admin.{name}", method): ("admin",) for name, method in (
+        ("index", "GET"), ("history_page", "GET"), ("user_list", "GET"), ("user_create", "POST"),
+        ("user_page", "GET"), ("user_change", "POST"), ("user_active", "POST"), ("user_password", "POST"),
+        ("user_second_factor", "POST"),
+        ("department_list", "GET"), ("department_create", "POST"), ("department_page", "GET"),
+        ("department_change", "POST"), ("grid_page", "GET"), ("grid_import", "POST"), ("class_list", "GET"),
+        ("class_create", "POST"), ("class_page", "GET"), ("class_change", "POST"), ("component_list", "GET"),
+        ("component_import", "POST"), ("calendar_page", "GET"), ("calendar_mark", "POST"),
+        ("calendar_import", "POST"))},
 }
 SAMPLES = {"key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
-           "name": "case_lifecycle.bpmn"}
+           "name": "case_lifecycle.bpmn", "username": "no-such-user"}
 _addresses = itertools.count(1)
 
 

@@ -21,16 +21,24 @@ def safe_next(target: str | None, default: str) -> str:
     return default
 
 
-CASE_ROLES = ("auditor", "admin")
-# Pages other blueprints may provide, listed on the start page of roles without an inbox.
-OTHER_PAGES = (("designer.index", _l("Process designer")), ("audit.index", _l("Audit")),
-               ("stats.index", _l("Statistics")), ("admin_keys.index", _l("API keys")))
+# Each role's own start page after sign-in (and from the brand link), when that page is installed.
+# Supervisors start at their inbox: the verify and check tasks are there, and it links the phone report.
+HOME_BY_ROLE = {"admin": "admin.index", "designer": "designer.index", "auditor": "audit.index",
+                "leader": "stats.index"}
+# Pages other blueprints may provide, listed on the start page for the roles that may open them.
+OTHER_PAGES = (("designer.index", _l("Process designer"), ("designer", "leader", "auditor")),
+               ("audit.index", _l("Audit"), ("auditor",)),
+               ("stats.index", _l("Statistics"), ("leader", "shift_leader", "auditor", "admin")),
+               ("admin.index", _l("Administration"), ("admin",)))
 
 
 def home_for(user) -> str:
+    endpoint = HOME_BY_ROLE.get(user.role)
+    if endpoint and endpoint in current_app.view_functions:
+        return url_for(endpoint)
     if user.role in INBOX_ROLES:
         return url_for("inbox.inbox")
-    if user.role in CASE_ROLES:
+    if user.role in ("auditor", "admin"):
         return url_for("cases.search")
     return url_for("auth.home")
 
@@ -38,8 +46,8 @@ def home_for(user) -> str:
 @bp.route("/home")
 @role_required()
 def home():
-    links = [(url_for(endpoint), str(label)) for endpoint, label in OTHER_PAGES
-             if endpoint in current_app.view_functions]
+    links = [(url_for(endpoint), str(label)) for endpoint, label, roles in OTHER_PAGES
+             if current_user.role in roles and endpoint in current_app.view_functions]
     return render_template("auth/home.html", links=links)
 
 

@@ -36,7 +36,14 @@
       var poly = L.polygon(cfg.ring, { color: "#2c6fbb", weight: 2, fillOpacity: 0.08 }).addTo(map);
       map.fitBounds(poly.getBounds(), { padding: [40, 40] });
     }
-    if (cfg.point) {
+    if (cfg.points && cfg.points.length) {  // the admin's component map: one dot each, the whole set in view
+      var dots = L.featureGroup();
+      cfg.points.forEach(function (p) {
+        L.circleMarker([p[0], p[1]], { radius: 3, color: "#1f5fa8", weight: 1, fillOpacity: 0.6 }).bindTooltip(p[2]).addTo(dots);
+      });
+      dots.addTo(map);
+      map.fitBounds(dots.getBounds(), { padding: [20, 20], maxZoom: 17 });
+    } else if (cfg.point) {
       place(cfg.point[0], cfg.point[1]);
       if (!cfg.ring || !cfg.ring.length) map.setView(cfg.point, 17);
     } else if (basemap.getLayers().length) {
