@@ -98,7 +98,7 @@ def _figures(factory: Any, summary: dict[str, Any]) -> Figures:
                    int(summary.get("escalations", 0)), round(statistics.fmean(hours), 2) if hours else None)
 
 
-def _effort_simulator() -> type:
+def effort_simulator() -> type:
     """The demo Simulator with the same reports for every version and handlers whose effort does
     not follow the version under test (through the simulator's public extension points).
 
@@ -156,7 +156,7 @@ def run_version(files: dict[str, str], *, seed: int, days: int, cases_per_day: i
             seed_calendar(s, [START.year, START.year + 1], config["WORK_WINDOWS"], config["TIMEZONE"])
             deploy(s, files, "what-if", START)
         ctx = EngineContext(ManualClock(START), config["TIMEZONE"], config["WORK_WINDOWS"])
-        summary = _effort_simulator()(factory, ctx, seed).run(days=days, cases_per_day=cases_per_day)
+        summary = effort_simulator()(factory, ctx, seed).run(days=days, cases_per_day=cases_per_day)
         return _figures(factory, summary)
     finally:
         engine.dispose()
@@ -219,7 +219,7 @@ def snapshot(session: Session, since: datetime, until: datetime) -> CitySnapshot
     arrivals = []
     query = (select(Case.number, Case.created_at, Case.source, Case.class_code, Case.lon, Case.lat, Event.data)
              .join(Event, (Event.case_id == Case.id) & (Event.seq == 1))
-             .where(Case.created_at >= since, Case.created_at < until).order_by(Case.created_at, Case.id))
+             .where(Case.created_at >= since, Case.created_at <= until).order_by(Case.created_at, Case.id))
     for r in session.execute(query):
         initial = (orjson.loads(r.data) if r.data else {}).get("initial") or {}
         arrivals.append(Arrival(r.created_at, r.source if r.source in SOURCES else "citizen", r.class_code,
@@ -243,7 +243,7 @@ def replay_version(files: dict[str, str], city: CitySnapshot, *, since: datetime
                     s.execute(table.insert(), rows)
             deploy(s, files, "what-if", since)
         ctx = EngineContext(ManualClock(since), config["TIMEZONE"], config["WORK_WINDOWS"])
-        summary = _effort_simulator()(factory, ctx, seed).run(arrivals=city.arrivals)
+        summary = effort_simulator()(factory, ctx, seed).run(arrivals=city.arrivals)
         return _figures(factory, summary)
     finally:
         engine.dispose()
@@ -267,4 +267,5 @@ def replay(session: Session, before: dict[str, str], after: dict[str, str], *, d
     return Replay(days, since, now, len(city.arrivals), results[0], results[1])
 
 
-__all__ = ["CitySnapshot", "Figures", "Replay", "WhatIf", "compare", "replay", "run_version", "snapshot"]
+__all__ = ["CitySnapshot", "Figures", "Replay", "WhatIf", "compare", "effort_simulator", "replay", "run_version",
+           "snapshot"]

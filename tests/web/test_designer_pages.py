@@ -91,13 +91,19 @@ def test_csrf_is_required(city, clock):
     app.extensions["citycase"].engine.dispose()
 
 
-def test_whatif_page_compares_two_versions(client, city):
+def test_whatif_page_compares_two_versions(client, city, clock):
     login(client, "designer1")
     changed = with_department(bpmn_files(), "E0102", "sanitation@330192")["dispatch.dmn"]
     new_id = _propose(client, changed).get_json()["id"]
+    for _ in range(3):  # real reports of today, for the replay
+        supervisor_case(city, clock, class_code="E0102")
     assert client.get("/designer/whatif").status_code == 200
-    page = client.post("/designer/whatif", data={"a": 1, "b": new_id, "days": 1, "per_day": 10, "seed": 2})
+    page = client.post("/designer/whatif", data={"a": 1, "b": new_id, "days": 1, "per_day": 10, "seed": 2,
+                                                  "replay_days": 2})
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and f"#{new_id}</th>" in html and "<table class=\"whatif\">" in html
+    assert page.status_code == 200 and f"#{new_id}</th>" in html and html.count("<table class=\"whatif\">") == 2
+    replayed = html[html.index("replayed</caption>"):]  # the second table: three real reports, both versions
+    assert re.search(r"<th>[^<]*</th><td>3</td><td>3</td>", replayed)
+    assert "sanitation@330192</th><td>0</td><td>3</td>" in replayed
     login(client, "auditor1")
     assert client.get("/designer/whatif").status_code == 403
