@@ -156,7 +156,7 @@ class Simulator:
         self.progress = progress or (lambda _msg: None)
         self.queue: list[tuple[datetime, int, str, Any]] = []
         self.seq = 0
-        self.cases: dict[int, _Sim] = {}
+        self.cases: dict[int, CaseSim] = {}
         self.branches: Counter[str] = Counter()
         self.step_hours: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter[str] = Counter()

@@ -23,11 +23,12 @@ from typing import Any, cast
 
 import orjson
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine import definitions
-from engine.errors import Conflict, NotFound, ValidationError
+from engine.db import transaction
+from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
 from engine.history import canonical_json, event_hash
 from engine.model import OPEN_STATUSES, EventKind
 from engine.models import Case, DefinitionVersion, Event, TaskRow
@@ -194,6 +195,62 @@ def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) 
     return Moved(case.id, case.number, old.id, new.id, seq)
 
 
+# --- batches with progress ------------------------------------------------------------------------
+
+BATCH_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of a migration: what moved, what could not move (and why), what failed, and where
+    the next batch starts (``next_after`` is None once every open case was looked at)."""
+
+    moved: list[Moved]
+    not_movable: list[CaseCheck]
+    failed: list[tuple[str, str]]  # (case number, why) of cases whose move raised
+    next_after: int | None
+    remaining: int  # open cases still on another version after this batch's ids
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"moved": [m.as_dict() for m in self.moved], "not_movable": [c.as_dict() for c in self.not_movable],
+                "failed": [{"number": n, "reason": r} for n, r in self.failed], "next_after": self.next_after,
+                "remaining": self.remaining}
+
+
+def _pending(to_id: int, after_id: int) -> Any:
+    return select(Case.id).where(Case.status.in_(OPEN_STATUSES), Case.definition_id != to_id, Case.id > after_id)
+
+
+def migrate_batch(factory: sessionmaker[Session], to_id: int, actor: str, now: datetime, *, after_id: int = 0,
+                  size: int = BATCH_SIZE) -> Batch:
+    """Look at the next ``size`` open cases (ids above ``after_id``) and move those that can move,
+    each in its own transaction: no write lock is held across cases, and a case that fails (even
+    unexpectedly) is reported while the others stay moved. The caller repeats with ``next_after``."""
+    with factory() as s:
+        _target(s, to_id)  # NotFound before anything else
+        ids = list(s.scalars(_pending(to_id, after_id).order_by(Case.id).limit(size)))
+        checks = plan(s, to_id, ids) if ids else []
+    moved: list[Moved] = []
+    failed: list[tuple[str, str]] = []
+    for check in (c for c in checks if c.movable):
+        try:
+            with transaction(factory) as own:
+                moved.append(move(own, check.case_id, to_id, actor, now))
+        except CityCaseError as exc:
+            failed.append((check.number, str(exc)))
+        except Exception as exc:  # noqa: BLE001 — one broken case must not stop the migration of the others
+            failed.append((check.number, f"{type(exc).__name__}: {exc}"))
+    last = ids[-1] if ids else after_id
+    with factory() as s:
+        remaining = s.scalar(select(func.count()).select_from(_pending(to_id, last).subquery())) or 0
+    return Batch(moved, [c for c in checks if not c.movable], failed, last if ids and remaining else None, remaining)
+
+
+def pending_count(session: Session, to_id: int) -> int:
+    """Open cases not yet on ``to_id`` (the migration's total, for its progress bar)."""
+    return session.scalar(select(func.count()).select_from(_pending(to_id, 0).subquery())) or 0
+
+
 # --- replay ----------------------------------------------------------------------------------------
 
 def replay_migration(session: Session, wf: Any, counter: int, current: definitions.LoadedDefinition,
@@ -207,4 +264,5 @@ def replay_migration(session: Session, wf: Any, counter: int, current: definitio
     return rebind(wf, counter, new), new
 
 
-__all__ = ["CaseCheck", "Moved", "incompatibilities", "rebind", "plan", "move", "replay_migration"]
+__all__ = ["Batch", "CaseCheck", "Moved", "incompatibilities", "rebind", "plan", "move", "migrate_batch", "pending_count",
+           "replay_migration"]

@@ -102,8 +102,49 @@ def test_whatif_page_compares_two_versions(client, city, clock):
                                                   "replay_days": 2})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and f"#{new_id}</th>" in html and html.count("<table class=\"whatif\">") == 2
-    replayed = html[html.index("replayed</caption>"):]  # the second table: three real reports, both versions
+    replayed = html.split('<table class="whatif">')[2]  # the replay: three real reports, on both versions
+    assert "最近 2 天的真实上报（重放）" in replayed
     assert re.search(r"<th>[^<]*</th><td>3</td><td>3</td>", replayed)
     assert "sanitation@330192</th><td>0</td><td>3</td>" in replayed
     login(client, "auditor1")
     assert client.get("/designer/whatif").status_code == 403
+
+
+def test_migration_runs_in_batches_with_progress_and_a_failing_case_loses_no_other(city, clock, monkeypatch):
+    from engine.designer import migration
+
+    app = make_app(city, clock, MIGRATION_BATCH=2)
+    client = app.test_client()
+    cases = [supervisor_case(city, clock) for _ in range(5)]
+    login(client, "designer1")
+    new_id = _propose(client, with_department(bpmn_files(), "E0102", "sanitation@330192")["dispatch.dmn"]).get_json()["id"]
+    login(client, "designer2")
+    client.post(f"/designer/versions/{new_id}/approve")
+    page = client.get(f"/designer/versions/{new_id}/migrate").get_data(as_text=True)
+    assert 'name="total" value="5"' in page and "designer/pages.js" in page
+    real_move, broken = migration.move, cases[2].case_id
+
+    def move(session, case_id, *args):
+        if case_id == broken:
+            raise RuntimeError("state cannot be read")
+        return real_move(session, case_id, *args)
+
+    monkeypatch.setattr(migration, "move", move)
+    after, seen, failed = 0, [], []
+    while True:  # what the page's script does: batch after batch until the server says done
+        batch = client.post(f"/designer/versions/{new_id}/migrate", data={"after": after, "total": 5},
+                            headers={"Accept": "application/json"}).get_json()
+        seen.append(5 - batch["remaining"])
+        failed += batch["failed_text"]
+        if not batch["next_after"]:
+            break
+        after = batch["next_after"]
+    assert seen == [2, 4, 5]  # progress after each batch of two
+    assert failed == [f"{cases[2].number} 迁移失败：RuntimeError: state cannot be read"]
+    with city.session() as s:
+        on_new = {c.id for c in s.query(Case).filter(Case.definition_id == new_id)}
+    assert on_new == {c.case_id for c in cases} - {broken}
+    # Without script: one batch per request, with a button for the next.
+    page = client.post(f"/designer/versions/{new_id}/migrate", data={"after": 0}).get_data(as_text=True)
+    assert "<progress" in page and "迁移失败" in page
+    app.extensions["citycase"].engine.dispose()
