@@ -184,11 +184,11 @@ def migrate_command(ctx: CliContext, to_id: int, dry_run: bool, case_ref: str | 
         fail(str(exc))
         return
     if dry_run:
-        lines = [f"{c.number}: " + ("can move" if c.movable else "cannot move: " + "; ".join(c.reasons))
+        lines = [f"{c.number}: " + ("can move" if c.movable else "cannot move: " + c.reason_text())
                  for c in checks]
         emit(ctx, {"to": to_id, "cases": [c.as_dict() for c in checks]}, "\n".join(lines) or "no open cases to move")
         return
-    moved, refused = [], [{"case_id": c.case_id, "number": c.number, "reason": "; ".join(c.reasons)}
+    moved, refused = [], [{"case_id": c.case_id, "number": c.number, "reason": c.reason_text()}
                           for c in checks if not c.movable]
     movable = [c for c in checks if c.movable]
     now = SystemClock().now()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 
 import orjson
@@ -36,6 +37,45 @@ from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state, load_state
 
 _PREDICTED = TaskState.LIKELY | TaskState.MAYBE
+_SPLIT = ".BoundaryEventSplit"  # SpiffWorkflow's spec in front of an element with boundary events
+
+
+class MoveBlock(StrEnum):
+    """Why a case cannot move; the pages render each through gettext with its parameters."""
+
+    ALREADY_THERE = "already_there"
+    OTHER_PROCESS = "other_process"  # process, target
+    SUBPROCESS_REMOVED = "subprocess_removed"  # element
+    REMOVED = "removed"  # element
+    RETYPED = "retyped"  # element, before, after
+    LANE_MOVED = "lane_moved"  # element, before, after
+    PREDECESSOR = "predecessor"  # element, predecessor
+    BOUNDARY_ADDED = "boundary_added"  # element, events
+
+
+_ENGLISH = {
+    MoveBlock.ALREADY_THERE: "already on this version",
+    MoveBlock.OTHER_PROCESS: "runs process {process!r}, not {target!r}",
+    MoveBlock.SUBPROCESS_REMOVED: "subprocess {element!r} does not exist in the new version",
+    MoveBlock.REMOVED: "{element}: removed in the new version",
+    MoveBlock.RETYPED: "{element}: was a {before}, is a {after}",
+    MoveBlock.LANE_MOVED: "{element}: moved from lane {before!r} to {after!r}",
+    MoveBlock.PREDECESSOR: "{element}: no longer follows {predecessor}",
+    MoveBlock.BOUNDARY_ADDED: "{element}: boundary event(s) {events} added while its task is open (they would "
+                              "never fire); move the case once the task is done",
+}
+
+
+@dataclass(frozen=True)
+class MoveProblem:
+    code: MoveBlock
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return _ENGLISH[self.code].format(**self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": str(self.code), "params": self.params, "text": str(self)}
 
 
 @dataclass(frozen=True)
@@ -44,10 +84,14 @@ class CaseCheck:
     number: str
     from_id: int
     movable: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[MoveProblem] = field(default_factory=list)
+
+    def reason_text(self) -> str:
+        return "; ".join(str(r) for r in self.reasons)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "reasons": [str(r) for r in self.reasons],
+                "problems": [r.as_dict() for r in self.reasons]}
 
 
 @dataclass(frozen=True)
@@ -73,30 +117,61 @@ def _spec_of(new: definitions.LoadedDefinition, sub_name: str | None) -> Any:
     return new.spec if sub_name is None else new.subprocess_specs.get(sub_name)
 
 
-def incompatibilities(wf: Any, new: definitions.LoadedDefinition) -> list[str]:
+def incompatibilities(wf: Any, new: definitions.LoadedDefinition) -> list[MoveProblem]:
     """Why this workflow cannot run on ``new`` (empty when it can)."""
-    reasons: list[str] = []
+    reasons: list[MoveProblem] = []
     for workflow, sub_name in _workflows(wf):
         spec = _spec_of(new, sub_name)
         if spec is None:
-            reasons.append(f"subprocess {sub_name!r} does not exist in the new version")
+            reasons.append(MoveProblem(MoveBlock.SUBPROCESS_REMOVED, {"element": str(sub_name)}))
             continue
         for task in workflow.tasks.values():
-            if task.state & _PREDICTED:
-                continue
-            old_ts = task.task_spec
-            name = old_ts.bpmn_id or old_ts.name
-            new_ts = spec.task_specs.get(old_ts.name)
-            if new_ts is None:
-                reasons.append(f"{name}: removed in the new version")
-            elif type(new_ts) is not type(old_ts):
-                reasons.append(f"{name}: was a {type(old_ts).__name__}, is a {type(new_ts).__name__}")
-            elif old_ts.bpmn_id and getattr(old_ts, "lane", None) != getattr(new_ts, "lane", None):
-                reasons.append(f"{name}: moved from lane {old_ts.lane!r} to {new_ts.lane!r}")
-            elif task.parent is not None and task.parent.task_spec.name in spec.task_specs and \
-                    new_ts not in spec.task_specs[task.parent.task_spec.name].outputs:
-                reasons.append(f"{name}: no longer follows {task.parent.task_spec.bpmn_id or task.parent.task_spec.name}")
-    return sorted(set(reasons))
+            if not task.state & _PREDICTED:
+                reasons.extend(_task_problems(task, spec))
+    unique = {(r.code, tuple(sorted(r.params.items()))): r for r in reasons}
+    return [unique[k] for k in sorted(unique)]
+
+
+def _task_problems(task: Any, spec: Any) -> list[MoveProblem]:
+    old_ts = task.task_spec
+    name = old_ts.bpmn_id or old_ts.name
+    new_ts = spec.task_specs.get(old_ts.name)
+    if new_ts is None:
+        return [MoveProblem(MoveBlock.REMOVED, {"element": name})]
+    if type(new_ts) is not type(old_ts):
+        return [MoveProblem(MoveBlock.RETYPED, {"element": name, "before": type(old_ts).__name__,
+                                                "after": type(new_ts).__name__})]
+    if old_ts.bpmn_id and getattr(old_ts, "lane", None) != getattr(new_ts, "lane", None):
+        return [MoveProblem(MoveBlock.LANE_MOVED, {"element": name, "before": str(old_ts.lane),
+                                                   "after": str(new_ts.lane)})]
+    if old_ts.name.endswith(_SPLIT) and (added := _boundary_added(task, new_ts)):
+        return [added]
+    if task.parent is not None and task.parent.task_spec.name in spec.task_specs and \
+            new_ts not in spec.task_specs[task.parent.task_spec.name].outputs:
+        if not task.state & TaskState.FINISHED_MASK and f"{old_ts.name}{_SPLIT}" in spec.task_specs:
+            added = [ts.bpmn_id or ts.name for ts in spec.task_specs[f"{old_ts.name}{_SPLIT}"].outputs
+                     if ts is not new_ts]
+            return [MoveProblem(MoveBlock.BOUNDARY_ADDED, {"element": name, "events": ", ".join(sorted(added))})]
+        parent = task.parent.task_spec
+        return [MoveProblem(MoveBlock.PREDECESSOR, {"element": name, "predecessor": parent.bpmn_id or parent.name})]
+    return []
+
+
+def _boundary_added(split: Any, new_split: Any) -> MoveProblem | None:
+    """Boundary events added to an element whose task is open would never be armed: the split in
+    front of it already ran and created the old set of events (SpiffWorkflow creates them only
+    when the split runs). Once the task is done the case moves, and the next time the element is
+    reached the new split arms every event."""
+    main = split.task_spec.name.removesuffix(_SPLIT)
+    element = next((c for c in split.children if c.task_spec.name == main), None)
+    if split.state != TaskState.COMPLETED or element is None or element.state & TaskState.FINISHED_MASK:
+        return None
+    armed = {c.task_spec.name for c in split.children}
+    added = sorted(ts.bpmn_id or ts.name for ts in new_split.outputs if ts.name not in armed)
+    if not added:
+        return None
+    return MoveProblem(MoveBlock.BOUNDARY_ADDED, {"element": element.task_spec.bpmn_id or main,
+                                                  "events": ", ".join(added)})
 
 
 # --- re-binding (shared with replay) -----------------------------------------------------------
@@ -138,11 +213,11 @@ def _target(session: Session, to_id: int) -> tuple[DefinitionVersion, definition
 
 def _check(session: Session, case: Any, target: DefinitionVersion, new: definitions.LoadedDefinition) -> CaseCheck:
     if case.definition_id == target.id:
-        return CaseCheck(case.id, case.number, case.definition_id, False, ["already on this version"])
+        return CaseCheck(case.id, case.number, case.definition_id, False, [MoveProblem(MoveBlock.ALREADY_THERE)])
     old = definitions.load(session, case.definition_id)
     if old.process_id != new.process_id:
-        return CaseCheck(case.id, case.number, case.definition_id, False,
-                         [f"runs process {old.process_id!r}, not {new.process_id!r}"])
+        return CaseCheck(case.id, case.number, case.definition_id, False, [MoveProblem(
+            MoveBlock.OTHER_PROCESS, {"process": old.process_id, "target": new.process_id})])
     wf, _ = load_state(case.state, old.spec, old.subprocess_specs, SCRIPT_ENGINE)
     reasons = incompatibilities(wf, new)
     return CaseCheck(case.id, case.number, case.definition_id, not reasons, reasons)
@@ -172,7 +247,7 @@ def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) 
         raise ValidationError(f"case {case.number} is {case.status}; only open cases move")
     check = _check(session, case, target, new)
     if not check.movable:
-        raise ValidationError(f"case {case.number} cannot move: {'; '.join(check.reasons)}")
+        raise ValidationError(f"case {case.number} cannot move: {check.reason_text()}")
     old = definitions.load(session, case.definition_id)
     wf, counter = load_state(case.state, old.spec, old.subprocess_specs, SCRIPT_ENGINE)
     state = dump_state(rebind(wf, counter, new), counter)
@@ -264,5 +339,5 @@ def replay_migration(session: Session, wf: Any, counter: int, current: definitio
     return rebind(wf, counter, new), new
 
 
-__all__ = ["Batch", "CaseCheck", "Moved", "incompatibilities", "rebind", "plan", "move", "migrate_batch", "pending_count",
+__all__ = ["Batch", "CaseCheck", "MoveBlock", "MoveProblem", "Moved", "incompatibilities", "rebind", "plan", "move", "migrate_batch", "pending_count",
            "replay_migration"]
