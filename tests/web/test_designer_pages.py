@@ -9,7 +9,7 @@ import pytest
 
 from engine.designer import lifecycle
 from engine.models import Case
-from tests.engine.designer.helpers import bpmn_files, with_department
+from tests.engine.designer.helpers import bpmn_files, with_department, with_first_limit
 from tests.web.webkit import csrf_token, login, make_app, supervisor_case
 
 
@@ -148,3 +148,34 @@ def test_migration_runs_in_batches_with_progress_and_a_failing_case_loses_no_oth
     page = client.post(f"/designer/versions/{new_id}/migrate", data={"after": 0}).get_data(as_text=True)
     assert "<progress" in page and "迁移失败" in page
     app.extensions["citycase"].engine.dispose()
+
+
+@pytest.mark.parametrize(("name", "edit", "element", "chinese"), [
+    ("dispatch.dmn", lambda f: '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>&x;</d>',
+     None, "文件声明了 DOCTYPE 或实体"),
+    ("case_lifecycle.bpmn", lambda f: f["case_lifecycle.bpmn"].replace(
+        '<bpmn:lane id="Lane_acceptor" name="acceptor">', '<bpmn:lane id="Lane_acceptor" name="tea_room">', 1),
+     "accept", "该用户任务位于泳道“tea_room”"),
+    ("dispatch.dmn", lambda f: f["dispatch.dmn"].replace('<text>"water_supply"</text>', "<text>42</text>", 1),
+     "Out_dispatch_1_0", "42 不是输出“suggested_department”的有效 string 值"),
+    ("time_limits.dmn", lambda f: with_first_limit(f, "0")["time_limits.dmn"],
+     "Rule_time_limits_1", "时限 handle_limit 必须大于零（当前为 0）"),
+    ("case_lifecycle.bpmn", lambda f: f["case_lifecycle.bpmn"].replace(
+        "</bpmn:process>", '<bpmn:endEvent id="orphan_end" name="孤立" /></bpmn:process>', 1),
+     "orphan_end", "从开始事件出发没有路径能到达该元素"),
+])
+def test_upload_problems_are_shown_in_the_designers_language(client, city, name, edit, element, chinese):
+    login(client, "designer1")
+    text = edit(bpmn_files())
+    page = client.post("/designer/upload", data={"files": (io.BytesIO(text.encode()), name)},
+                       content_type="multipart/form-data")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422 and chinese in html
+    if element:
+        assert f"<code>#{element}</code>" in html
+    with city.session() as s:  # nothing was stored
+        assert [v.id for v in lifecycle.list_versions(s)] == [1]
+    client.post("/language", data={"lang": "en"})
+    english = client.post("/designer/upload", data={"files": (io.BytesIO(text.encode()), name)},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    assert chinese not in english and "The files have problems" in english

@@ -16,6 +16,7 @@ from web.designer import bp
 from web.designer.assets import installed
 from web.designer.views import PROBLEM_KINDS
 from web.extensions import get_session, rollback
+from web.designer.problems import problem_dict
 from web.messages import error_message
 from web.security import current_actor, now, role_required
 
@@ -60,7 +61,7 @@ def save():
     except lifecycle.ProposalRefused as exc:
         rollback()
         return jsonify({"error": "invalid", "message": _("Not saved: the files have problems"),
-                        "problems": [p.as_dict() for p in exc.problems]}), 422
+                        "problems": [problem_dict(p) for p in exc.problems]}), 422
     except Conflict:
         rollback()
         return jsonify({"error": "Conflict", "message": _("These files are already a version; nothing was saved.")}), 409

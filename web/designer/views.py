@@ -16,6 +16,7 @@ from engine.designer import lifecycle, migration
 from engine.designer.diff import diff_files
 from engine.errors import Conflict, Forbidden, ValidationError
 from web.designer import bp
+from web.designer.problems import move_text, problem_text
 from web.extensions import get_session, rollback, state
 from web.messages import PageConflict, PageForbidden, Shown
 from web.security import config, current_actor, now, role_required
@@ -45,6 +46,14 @@ def version_state(value: str) -> str:
 @bp.app_template_filter("problem_kind")
 def problem_kind(value: str) -> str:
     return str(PROBLEM_KINDS.get(value, value))
+
+
+bp.add_app_template_filter(problem_text, "problem_text")
+bp.add_app_template_filter(move_text, "move_text")
+
+
+def _reasons(check: migration.CaseCheck) -> str:
+    return "; ".join(move_text(r) for r in check.reasons)
 
 
 @bp.route("/")
@@ -165,7 +174,7 @@ def migrate(version_id: int):
     if request.accept_mimetypes.best == "application/json":
         return {**batch.as_dict(), "total": total,
                 "failed_text": [_("%(number)s could not move: %(reason)s", number=n, reason=r) for n, r in batch.failed],
-                "not_movable_text": [_("%(number)s cannot move: %(reasons)s", number=c.number,
-                                       reasons="; ".join(c.reasons)) for c in batch.not_movable]}
+                "not_movable_text": [_("%(number)s cannot move: %(reasons)s", number=c.number, reasons=_reasons(c))
+                                     for c in batch.not_movable]}
     return render_template("designer/migrate.html", info=info, checks=None, batch=batch, total=total,
                            can_edit=True)
