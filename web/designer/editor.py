@@ -14,9 +14,9 @@ from engine.designer import lifecycle
 from engine.errors import CityCaseError, Conflict
 from web.designer import bp
 from web.designer.assets import installed
+from web.designer.problems import problem_dict
 from web.designer.views import PROBLEM_KINDS
 from web.extensions import get_session, rollback
-from web.designer.problems import problem_dict
 from web.messages import error_message
 from web.security import current_actor, now, role_required
 
