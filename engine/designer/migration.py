@@ -149,9 +149,9 @@ def _task_problems(task: Any, spec: Any) -> list[MoveProblem]:
     if task.parent is not None and task.parent.task_spec.name in spec.task_specs and \
             new_ts not in spec.task_specs[task.parent.task_spec.name].outputs:
         if not task.state & TaskState.FINISHED_MASK and f"{old_ts.name}{_SPLIT}" in spec.task_specs:
-            added = [ts.bpmn_id or ts.name for ts in spec.task_specs[f"{old_ts.name}{_SPLIT}"].outputs
-                     if ts is not new_ts]
-            return [MoveProblem(MoveBlock.BOUNDARY_ADDED, {"element": name, "events": ", ".join(sorted(added))})]
+            events = [ts.bpmn_id or ts.name for ts in spec.task_specs[f"{old_ts.name}{_SPLIT}"].outputs
+                      if ts is not new_ts]
+            return [MoveProblem(MoveBlock.BOUNDARY_ADDED, {"element": name, "events": ", ".join(sorted(events))})]
         parent = task.parent.task_spec
         return [MoveProblem(MoveBlock.PREDECESSOR, {"element": name, "predecessor": parent.bpmn_id or parent.name})]
     return []
