@@ -5,9 +5,12 @@ throw-away databases, a few seconds each)."""
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext as _
 
 from engine.designer import lifecycle
 from engine.designer.whatif import MAX_REPLAY_DAYS, compare, replay
+from web.cases.display import pick
+from web.cases.reference import reference
 from web.designer import bp
 from web.extensions import get_session
 from web.security import config, now, role_required
@@ -33,4 +36,9 @@ def whatif():
             replayed = replay(s, before, after, days=replay_days, now=now(), seed=seed, config=dict(config()))
     return render_template("designer/whatif.html", versions=versions, a=a, b=b, days=days, per_day=per_day,
                            seed=seed, result=result, replayed=replayed, replay_days=replay_days,
-                           max_replay_days=MAX_REPLAY_DAYS)
+                           max_replay_days=MAX_REPLAY_DAYS, department_names=_department_names(s))
+
+
+def _department_names(session) -> dict[str, str]:
+    names = {code: pick(d.name, d.name_en) for code, d in reference(session).departments.items()}
+    return {**names, "-": _("not dispatched")}

@@ -52,7 +52,11 @@
         after.value = batch.next_after;
         step();
       } else {
-        status.textContent = fill(form.getAttribute("data-done-text"), { moved: moved, failed: failed });
+        status.textContent = fill(form.getAttribute("data-done-text"), { moved: moved, failed: failed }) + " ";
+        var again = document.createElement("a");  // the dry-run table above is now out of date
+        again.href = window.location.href;
+        again.textContent = form.getAttribute("data-left-text");
+        status.appendChild(again);
         form.classList.add("finished");
       }
     }).catch(function () {
