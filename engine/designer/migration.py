@@ -37,6 +37,7 @@ from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state, load_state
 
 _PREDICTED = TaskState.LIKELY | TaskState.MAYBE
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 _SPLIT = ".BoundaryEventSplit"  # SpiffWorkflow's spec in front of an element with boundary events
 
 
@@ -148,7 +149,7 @@ def _task_problems(task: Any, spec: Any) -> list[MoveProblem]:
         return [added]
     if task.parent is not None and task.parent.task_spec.name in spec.task_specs and \
             new_ts not in spec.task_specs[task.parent.task_spec.name].outputs:
-        if not task.state & TaskState.FINISHED_MASK and f"{old_ts.name}{_SPLIT}" in spec.task_specs:
+        if task.state & _OPEN and f"{old_ts.name}{_SPLIT}" in spec.task_specs:
             events = [ts.bpmn_id or ts.name for ts in spec.task_specs[f"{old_ts.name}{_SPLIT}"].outputs
                       if ts is not new_ts]
             return [MoveProblem(MoveBlock.BOUNDARY_ADDED, {"element": name, "events": ", ".join(sorted(events))})]
@@ -164,7 +165,7 @@ def _boundary_added(split: Any, new_split: Any) -> MoveProblem | None:
     reached the new split arms every event."""
     main = split.task_spec.name.removesuffix(_SPLIT)
     element = next((c for c in split.children if c.task_spec.name == main), None)
-    if split.state != TaskState.COMPLETED or element is None or element.state & TaskState.FINISHED_MASK:
+    if split.state != TaskState.COMPLETED or element is None or not element.state & _OPEN:
         return None
     armed = {c.task_spec.name for c in split.children}
     added = sorted(ts.bpmn_id or ts.name for ts in new_split.outputs if ts.name not in armed)

@@ -98,20 +98,20 @@ def city_active(city) -> int:
         return lifecycle.active_id(s)
 
 
-def _reminder_on_handle(files):
-    """A new timer boundary event on ``handle`` (half-way through the limit) leading to its own end."""
+def _reminder_on(files, element="handle", due="handle_deadline['warn_at']"):
+    """A new timer boundary event on ``element`` leading to its own end."""
     bpmn = files["case_lifecycle.bpmn"]
     at = bpmn.index('    <bpmn:boundaryEvent id="handle_overdue"')
     added = (
-        '    <bpmn:boundaryEvent id="handle_reminder" name="提醒" cancelActivity="false" attachedToRef="handle">\n'
-        '      <bpmn:outgoing>Flow_handle_reminder_to_end</bpmn:outgoing>\n'
-        '      <bpmn:timerEventDefinition id="TimerDef_handle_reminder"><bpmn:timeDate xsi:type="bpmn:tFormalExpression" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">handle_deadline[\'warn_at\']</bpmn:timeDate>'
+        f'    <bpmn:boundaryEvent id="{element}_reminder" name="提醒" cancelActivity="false" attachedToRef="{element}">\n'
+        f'      <bpmn:outgoing>Flow_{element}_reminder_to_end</bpmn:outgoing>\n'
+        f'      <bpmn:timerEventDefinition id="TimerDef_{element}_reminder"><bpmn:timeDate xsi:type="bpmn:tFormalExpression" '
+        f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{due}</bpmn:timeDate>'
         '</bpmn:timerEventDefinition>\n    </bpmn:boundaryEvent>\n'
-        '    <bpmn:endEvent id="handle_reminder_end"><bpmn:incoming>Flow_handle_reminder_to_end</bpmn:incoming>'
+        f'    <bpmn:endEvent id="{element}_reminder_end"><bpmn:incoming>Flow_{element}_reminder_to_end</bpmn:incoming>'
         '</bpmn:endEvent>\n'
-        '    <bpmn:sequenceFlow id="Flow_handle_reminder_to_end" sourceRef="handle_reminder" '
-        'targetRef="handle_reminder_end" />\n')
+        f'    <bpmn:sequenceFlow id="Flow_{element}_reminder_to_end" sourceRef="{element}_reminder" '
+        f'targetRef="{element}_reminder_end" />\n')
     return {**files, "case_lifecycle.bpmn": bpmn[:at] + added + bpmn[at:]}
 
 
@@ -141,7 +141,7 @@ def test_a_boundary_event_added_to_an_open_task_blocks_the_move_until_the_task_i
     at_handle.do("dispatch", {"department": "sanitation"})
     assert at_handle.tasks() == ["handle"]
     at_accept.start(source="supervisor")
-    new_id = _activate(city, clock, _reminder_on_handle(bpmn_files()))
+    new_id = _activate(city, clock, _reminder_on(bpmn_files()))
     with city.session() as s:
         checks = {c.case_id: c for c in migration.plan(s, new_id)}
     blocked = checks[at_handle.case_id]
@@ -173,3 +173,16 @@ def test_a_boundary_event_added_to_an_open_task_blocks_the_move_until_the_task_i
     result = CliRunner().invoke(citycase, ["--database-url", city.url, "verify", "--workers", "1", *cases],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
+
+
+def test_a_first_boundary_event_on_an_open_task_is_named_as_the_reason(city, clock):
+    ctx = EngineContext(clock)
+    case = CaseDriver(city, ctx)
+    case.start(source="supervisor", self_handled=True)
+    assert case.tasks() == ["confirm_self_handled"]  # an element without boundary events so far
+    new_id = _activate(city, clock, _reminder_on(bpmn_files(), "confirm_self_handled",
+                                                 "step_deadline(step_hours)['warn_at']"))
+    with city.session() as s:
+        [check] = migration.plan(s, new_id)
+    assert [(r.code, r.params["element"], r.params["events"]) for r in check.reasons] == [
+        (migration.MoveBlock.BOUNDARY_ADDED, "confirm_self_handled", "confirm_self_handled_reminder")]
