@@ -184,11 +184,11 @@ def migrate_command(ctx: CliContext, to_id: int, dry_run: bool, case_ref: str | 
         fail(str(exc))
         return
     if dry_run:
-        lines = [f"{c.number}: " + ("can move" if c.movable else "cannot move: " + "; ".join(c.reasons))
+        lines = [f"{c.number}: " + ("can move" if c.movable else "cannot move: " + c.reason_text())
                  for c in checks]
         emit(ctx, {"to": to_id, "cases": [c.as_dict() for c in checks]}, "\n".join(lines) or "no open cases to move")
         return
-    moved, refused = [], [{"case_id": c.case_id, "number": c.number, "reason": "; ".join(c.reasons)}
+    moved, refused = [], [{"case_id": c.case_id, "number": c.number, "reason": c.reason_text()}
                           for c in checks if not c.movable]
     movable = [c for c in checks if c.movable]
     now = SystemClock().now()
@@ -224,20 +224,39 @@ def _case_id(session, ref: str) -> int:
 @click.option("--days", type=int, default=3, show_default=True, help="simulated days of reports")
 @click.option("--cases-per-day", type=int, default=40, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="the same seed gives the same reports")
+@click.option("--replay-days", type=int, default=0, show_default=True,
+              help="also replay the real reports of the last N days on both versions (0 = not)")
 @json_option
 @click.pass_obj
-def whatif_command(ctx: CliContext, old_id: int, new_id: int, days: int, cases_per_day: int, seed: int) -> None:
-    """Run both versions on the simulated city (throw-away databases) and compare the figures."""
+def whatif_command(ctx: CliContext, old_id: int, new_id: int, days: int, cases_per_day: int, seed: int,
+                   replay_days: int) -> None:
+    """Run both versions on the simulated city (throw-away databases) and compare the figures;
+    with --replay-days, also on the last days of real reports replayed on a simulated clock."""
     from engine.designer.lifecycle import version_files
-    from engine.designer.whatif import compare
+    from engine.designer.whatif import compare, replay
 
     try:
         with transaction(ctx.session_factory) as s:
             before, after = version_files(s, old_id), version_files(s, new_id)
         result = compare(before, after, seed=seed, days=days, cases_per_day=cases_per_day, config=ctx.config)
+        replayed = None
+        if replay_days:
+            with transaction(ctx.session_factory) as s:
+                replayed = replay(s, before, after, days=replay_days, now=SystemClock().now(), seed=seed,
+                                  config=ctx.config)
     except CityCaseError as exc:
         fail(str(exc))
         return
+    text = _figures_text(result, old_id, new_id, "simulated city")
+    out = result.as_dict()
+    if replayed is not None:
+        out["replay"] = replayed.as_dict()
+        text += "\n\n" + _figures_text(replayed, old_id, new_id,
+                                        f"{replayed.reports} real reports of the last {replay_days} days, replayed")
+    emit(ctx, out, text)
+
+
+def _figures_text(result, old_id: int, new_id: int, title: str) -> str:
     b, a = result.before, result.after
     rows = [("cases", b.cases, a.cases), ("closed", b.closed, a.closed), ("deadline met", b.met, a.met),
             ("warned", b.warned, a.warned), ("overdue", b.overdue, a.overdue),
@@ -245,6 +264,5 @@ def whatif_command(ctx: CliContext, old_id: int, new_id: int, days: int, cases_p
             ("mean hours to close", b.mean_hours_to_close, a.mean_hours_to_close)]
     for dept in sorted(set(b.per_department) | set(a.per_department)):
         rows.append((f"cases of {dept}", b.per_department.get(dept, 0), a.per_department.get(dept, 0)))
-    text = "\n".join([f"{'':<32}{'#' + str(old_id):>10}{'#' + str(new_id):>10}",
+    return "\n".join([f"{title:<32}{'#' + str(old_id):>10}{'#' + str(new_id):>10}",
                       *[f"{label:<32}{str(x):>10}{str(y):>10}" for label, x, y in rows]])
-    emit(ctx, result.as_dict(), text)

@@ -44,9 +44,10 @@ _IMMEDIATE = "_citycase_immediate"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Writing requests whose transaction should NOT hold SQLite's write lock from the start, because
 # they do slow work before they write (a password hash), or write only through transactions of
-# their own (moving running cases to a new version: one transaction per case); a lost lock is
-# retried like any other.
-DEFERRED_ENDPOINTS = frozenset({"auth.login", "api.login", "designer.migrate"})
+# their own (moving running cases to a new version: one transaction per case), or only read
+# (what-if runs its simulations in throw-away databases for seconds); a lost lock is retried like
+# any other.
+DEFERRED_ENDPOINTS = frozenset({"auth.login", "api.login", "designer.migrate", "designer.whatif"})
 LOCK_ATTEMPTS = 3  # the first attempt, then IMMEDIATE attempts that wait up to busy_timeout each
 
 

@@ -5,6 +5,11 @@ randomly chosen but valid path; the first cases follow scripted plans so that ev
 the manual is taken) and ``--days D --cases-per-day N`` (reports arrive by time of day and day
 of week for D days; open cases stay open at the end). Timers fire through the scheduler's own
 code. Everything random comes from one seeded generator: same seed, same result.
+
+Extension points (engine/designer/whatif.py builds on them; keep them public and small):
+``report_random()`` and ``case_random(case_id)`` pick the generators that reports and each case's
+actors draw from, ``act_at(sim, row, rng)`` decides when an actor acts, and ``run(arrivals=…)``
+replays given reports at their own instants instead of random ones.
 """
 
 from __future__ import annotations
@@ -13,8 +18,8 @@ import heapq
 import random
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,13 +113,28 @@ def random_plan(rng: random.Random) -> Plan:
     return Plan(**choices)
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """A report to replay at its own instant (``run(arrivals=…)``); ``key`` names the original
+    report, so a subclass can give each replayed case draws of its own."""
+
+    at: datetime
+    source: str
+    class_code: str
+    lon: float
+    lat: float
+    self_handled: bool = False
+    key: str = ""
+
+
 @dataclass
-class _Sim:
+class CaseSim:
     """One simulated case: its (shared, immutable) plan and how far its actors have got through it."""
 
     plan: Plan
     dispatches: int = 0
     supervised: bool = False
+    key: str = ""  # the replayed report's key (Arrival.key), empty for a random report
     handle: list[str] = field(init=False)
     approvals: list[str] = field(init=False)
     checks: list[str] = field(init=False)
@@ -136,7 +156,7 @@ class Simulator:
         self.progress = progress or (lambda _msg: None)
         self.queue: list[tuple[datetime, int, str, Any]] = []
         self.seq = 0
-        self.cases: dict[int, _Sim] = {}
+        self.cases: dict[int, CaseSim] = {}
         self.branches: Counter[str] = Counter()
         self.step_hours: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter[str] = Counter()
@@ -178,7 +198,7 @@ class Simulator:
                 "shift_leader": Actor("shiftleader1", "shift_leader", "supervision_center"),
                 "dispatcher": Actor("dispatcher1", "dispatcher", "command_center")}[row.role]
 
-    def _decide(self, sim: _Sim, row: TaskRow, session: Session) -> dict[str, Any]:
+    def _decide(self, sim: CaseSim, row: TaskRow, session: Session) -> dict[str, Any]:
         plan = sim.plan
         spec = row.spec_id
         if spec == "verify":
@@ -199,13 +219,13 @@ class Simulator:
             suggested = _suggested_department(session, row) or "sanitation"
             if plan.wrong_first_dispatch and sim.dispatches == 1:
                 others = ["municipal", "greening", "drainage", "construction"]
-                suggested = self.rng.choice([d for d in others if d != suggested])
+                suggested = self.case_random(row.case_id).choice([d for d in others if d != suggested])
             return {"department": suggested}
         if spec == "handle":
             outcome = sim.handle.pop(0) if sim.handle else "done"
             data: dict[str, Any] = {"outcome": outcome, "result": "已处置" if outcome == "done" else "申请"}
             if outcome == "extend":
-                data.update(extension_amount=self.rng.randint(1, 3), extension_unit="workday")
+                data.update(extension_amount=self.case_random(row.case_id).randint(1, 3), extension_unit="workday")
             return data
         if spec in ("approve_return", "approve_extension", "approve_suspension"):
             decision = sim.approvals.pop(0) if sim.approvals else "approve"
@@ -227,27 +247,43 @@ class Simulator:
             return {"level": "order", "order": "请立即处置并反馈"}
         raise CityCaseError(f"the simulator does not know task {spec}")
 
-    def _delay(self, sim: _Sim, row: TaskRow) -> datetime:
+    # --- extension points -----------------------------------------------------------------------
+    def report_random(self) -> random.Random:
+        """The generator a new report (place, class, plan) draws from; by default the one of the run."""
+        return self.rng
+
+    def case_random(self, case_id: int) -> random.Random:
+        """The generator case ``case_id``'s actors draw from; by default the one of the run."""
+        return self.rng
+
+    def act_at(self, sim: CaseSim, row: TaskRow, rng: random.Random) -> datetime:
         """When the actor acts: a fraction of the step's working-time limit (late cases go past it)."""
         now = self.clock.now()
         if row.spec_id == "resume":
-            return self.calendar.add_working_time(now, self.rng.uniform(1, 3), "workday")
+            return self.calendar.add_working_time(now, rng.uniform(1, 3), "workday")
         if row.due_at is not None and row.due_at > row.created_at:
             limit = self.calendar.working_time_between(row.created_at, row.due_at)
             late = sim.plan.late and row.spec_id == "handle"
-            frac = self.rng.uniform(1.05, 1.5) if late else self.rng.uniform(0.1, 0.75)
+            frac = rng.uniform(1.05, 1.5) if late else rng.uniform(0.1, 0.75)
             at = self.calendar.add_working_time(row.created_at, max(1.0, frac * limit), "minute")
             return max(at, now + timedelta(minutes=1))
-        return self.calendar.add_working_time(now, self.rng.uniform(5, 60), "minute")
+        return self.calendar.add_working_time(now, rng.uniform(5, 60), "minute")
 
     # --- the loop ---------------------------------------------------------------------------------
-    def _report(self) -> None:
-        cell = self.rng.choice(self.cells)
-        sim = _Sim(SCRIPTED[len(self.cases)] if len(self.cases) < len(SCRIPTED) else random_plan(self.rng))
-        lon = self.rng.uniform(cell.min_lon, cell.max_lon)
-        lat = self.rng.uniform(cell.min_lat, cell.max_lat)
-        report = {"source": sim.plan.source, "class_code": self.rng.choice(self.classes), "lon": lon, "lat": lat,
+    def _report(self, arrival: Arrival | None = None) -> None:
+        rng = self.report_random()
+        cell = rng.choice(self.cells)
+        scripted = arrival is None and len(self.cases) < len(SCRIPTED)
+        sim = CaseSim(SCRIPTED[len(self.cases)] if scripted else random_plan(rng))
+        lon = rng.uniform(cell.min_lon, cell.max_lon)
+        lat = rng.uniform(cell.min_lat, cell.max_lat)
+        report = {"source": sim.plan.source, "class_code": rng.choice(self.classes), "lon": lon, "lat": lat,
                   "description": "模拟上报", "self_handled": sim.plan.self_handled}
+        if arrival is not None:  # the real report; the actors' plan stays drawn, matched to its source
+            self_handled = arrival.self_handled and arrival.source == "supervisor"
+            sim = CaseSim(replace(sim.plan, source=arrival.source, self_handled=self_handled), key=arrival.key)
+            report.update(source=arrival.source, class_code=arrival.class_code, lon=arrival.lon, lat=arrival.lat,
+                          self_handled=self_handled)
         reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("sim", "citizen")
         with transaction(self.factory) as s:
             result = start_case(s, self.ctx, report, reporter)
@@ -261,7 +297,8 @@ class Simulator:
         if not rows:
             return
         sim = self.cases[case_id]
-        at = min(self._delay(sim, r) for r in rows)
+        rng = self.case_random(case_id)
+        at = min(self.act_at(sim, r, rng) for r in rows)
         self._push(at, "act", case_id)
 
     def _act(self, case_id: int) -> None:
@@ -306,13 +343,18 @@ class Simulator:
             return s.scalar(select(func.min(Deadline.due_at)))
 
     def run(self, *, cases: int | None = None, days: int | None = None, cases_per_day: int = 0,
-            until: datetime | None = None) -> dict[str, Any]:
+            until: datetime | None = None, arrivals: Sequence[Arrival] | None = None) -> dict[str, Any]:
         """Simulate ``cases`` reports, or ``days`` of ``cases_per_day``; with ``until`` the days stop at
         that instant instead of the last day's end, leaving tasks open at every stage as they stand
-        then (the demo ends at the present: green, yellow and red tasks as in a working center)."""
+        then (the demo ends at the present: green, yellow and red tasks as in a working center).
+        With ``arrivals``, exactly those reports come in, each at its instant, until ``until``."""
         start = self.clock.now()
         local_midnight = start.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
-        if cases is not None:
+        if arrivals is not None:
+            for arrival in sorted(arrivals, key=lambda a: a.at):
+                self._push(max(arrival.at, start), "report", arrival)
+            horizon = until
+        elif cases is not None:
             # Spread the reports over working days at roughly 200 a day.
             per_day = max(1, min(cases, 200))
             remaining, day = cases, 0
@@ -347,7 +389,7 @@ class Simulator:
                 break
             self.clock.set(max(at, self.clock.now()))
             if kind == "report":
-                self._report()
+                self._report(payload)
                 done += 1
                 if done % 100 == 0:
                     self.progress(f"reports {done}, simulated time {self.clock.now().astimezone(self.tz):%Y-%m-%d %H:%M}")

@@ -19,15 +19,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, cast
 
 import orjson
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from engine import definitions
-from engine.errors import Conflict, NotFound, ValidationError
+from engine.db import transaction
+from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
 from engine.history import canonical_json, event_hash
 from engine.model import OPEN_STATUSES, EventKind
 from engine.models import Case, DefinitionVersion, Event, TaskRow
@@ -35,6 +37,46 @@ from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state, load_state
 
 _PREDICTED = TaskState.LIKELY | TaskState.MAYBE
+_OPEN = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_SPLIT = ".BoundaryEventSplit"  # SpiffWorkflow's spec in front of an element with boundary events
+
+
+class MoveBlock(StrEnum):
+    """Why a case cannot move; the pages render each through gettext with its parameters."""
+
+    ALREADY_THERE = "already_there"
+    OTHER_PROCESS = "other_process"  # process, target
+    SUBPROCESS_REMOVED = "subprocess_removed"  # element
+    REMOVED = "removed"  # element
+    RETYPED = "retyped"  # element, before, after
+    LANE_MOVED = "lane_moved"  # element, before, after
+    PREDECESSOR = "predecessor"  # element, predecessor
+    BOUNDARY_ADDED = "boundary_added"  # element, events
+
+
+_ENGLISH = {
+    MoveBlock.ALREADY_THERE: "already on this version",
+    MoveBlock.OTHER_PROCESS: "runs process {process!r}, not {target!r}",
+    MoveBlock.SUBPROCESS_REMOVED: "subprocess {element!r} does not exist in the new version",
+    MoveBlock.REMOVED: "{element}: removed in the new version",
+    MoveBlock.RETYPED: "{element}: was a {before}, is a {after}",
+    MoveBlock.LANE_MOVED: "{element}: moved from lane {before!r} to {after!r}",
+    MoveBlock.PREDECESSOR: "{element}: no longer follows {predecessor}",
+    MoveBlock.BOUNDARY_ADDED: "{element}: boundary event(s) {events} added while its task is open (they would "
+                              "never fire); move the case once the task is done",
+}
+
+
+@dataclass(frozen=True)
+class MoveProblem:
+    code: MoveBlock
+    params: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return _ENGLISH[self.code].format(**self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": str(self.code), "params": self.params, "text": str(self)}
 
 
 @dataclass(frozen=True)
@@ -43,10 +85,14 @@ class CaseCheck:
     number: str
     from_id: int
     movable: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[MoveProblem] = field(default_factory=list)
+
+    def reason_text(self) -> str:
+        return "; ".join(str(r) for r in self.reasons)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "reasons": [str(r) for r in self.reasons],
+                "problems": [r.as_dict() for r in self.reasons]}
 
 
 @dataclass(frozen=True)
@@ -72,30 +118,61 @@ def _spec_of(new: definitions.LoadedDefinition, sub_name: str | None) -> Any:
     return new.spec if sub_name is None else new.subprocess_specs.get(sub_name)
 
 
-def incompatibilities(wf: Any, new: definitions.LoadedDefinition) -> list[str]:
+def incompatibilities(wf: Any, new: definitions.LoadedDefinition) -> list[MoveProblem]:
     """Why this workflow cannot run on ``new`` (empty when it can)."""
-    reasons: list[str] = []
+    reasons: list[MoveProblem] = []
     for workflow, sub_name in _workflows(wf):
         spec = _spec_of(new, sub_name)
         if spec is None:
-            reasons.append(f"subprocess {sub_name!r} does not exist in the new version")
+            reasons.append(MoveProblem(MoveBlock.SUBPROCESS_REMOVED, {"element": str(sub_name)}))
             continue
         for task in workflow.tasks.values():
-            if task.state & _PREDICTED:
-                continue
-            old_ts = task.task_spec
-            name = old_ts.bpmn_id or old_ts.name
-            new_ts = spec.task_specs.get(old_ts.name)
-            if new_ts is None:
-                reasons.append(f"{name}: removed in the new version")
-            elif type(new_ts) is not type(old_ts):
-                reasons.append(f"{name}: was a {type(old_ts).__name__}, is a {type(new_ts).__name__}")
-            elif old_ts.bpmn_id and getattr(old_ts, "lane", None) != getattr(new_ts, "lane", None):
-                reasons.append(f"{name}: moved from lane {old_ts.lane!r} to {new_ts.lane!r}")
-            elif task.parent is not None and task.parent.task_spec.name in spec.task_specs and \
-                    new_ts not in spec.task_specs[task.parent.task_spec.name].outputs:
-                reasons.append(f"{name}: no longer follows {task.parent.task_spec.bpmn_id or task.parent.task_spec.name}")
-    return sorted(set(reasons))
+            if not task.state & _PREDICTED:
+                reasons.extend(_task_problems(task, spec))
+    unique = {(r.code, tuple(sorted(r.params.items()))): r for r in reasons}
+    return [unique[k] for k in sorted(unique)]
+
+
+def _task_problems(task: Any, spec: Any) -> list[MoveProblem]:
+    old_ts = task.task_spec
+    name = old_ts.bpmn_id or old_ts.name
+    new_ts = spec.task_specs.get(old_ts.name)
+    if new_ts is None:
+        return [MoveProblem(MoveBlock.REMOVED, {"element": name})]
+    if type(new_ts) is not type(old_ts):
+        return [MoveProblem(MoveBlock.RETYPED, {"element": name, "before": type(old_ts).__name__,
+                                                "after": type(new_ts).__name__})]
+    if old_ts.bpmn_id and getattr(old_ts, "lane", None) != getattr(new_ts, "lane", None):
+        return [MoveProblem(MoveBlock.LANE_MOVED, {"element": name, "before": str(old_ts.lane),
+                                                   "after": str(new_ts.lane)})]
+    if old_ts.name.endswith(_SPLIT) and (added := _boundary_added(task, new_ts)):
+        return [added]
+    if task.parent is not None and task.parent.task_spec.name in spec.task_specs and \
+            new_ts not in spec.task_specs[task.parent.task_spec.name].outputs:
+        if task.state & _OPEN and f"{old_ts.name}{_SPLIT}" in spec.task_specs:
+            events = [ts.bpmn_id or ts.name for ts in spec.task_specs[f"{old_ts.name}{_SPLIT}"].outputs
+                      if ts is not new_ts]
+            return [MoveProblem(MoveBlock.BOUNDARY_ADDED, {"element": name, "events": ", ".join(sorted(events))})]
+        parent = task.parent.task_spec
+        return [MoveProblem(MoveBlock.PREDECESSOR, {"element": name, "predecessor": parent.bpmn_id or parent.name})]
+    return []
+
+
+def _boundary_added(split: Any, new_split: Any) -> MoveProblem | None:
+    """Boundary events added to an element whose task is open would never be armed: the split in
+    front of it already ran and created the old set of events (SpiffWorkflow creates them only
+    when the split runs). Once the task is done the case moves, and the next time the element is
+    reached the new split arms every event."""
+    main = split.task_spec.name.removesuffix(_SPLIT)
+    element = next((c for c in split.children if c.task_spec.name == main), None)
+    if split.state != TaskState.COMPLETED or element is None or not element.state & _OPEN:
+        return None
+    armed = {c.task_spec.name for c in split.children}
+    added = sorted(ts.bpmn_id or ts.name for ts in new_split.outputs if ts.name not in armed)
+    if not added:
+        return None
+    return MoveProblem(MoveBlock.BOUNDARY_ADDED, {"element": element.task_spec.bpmn_id or main,
+                                                  "events": ", ".join(added)})
 
 
 # --- re-binding (shared with replay) -----------------------------------------------------------
@@ -137,11 +214,11 @@ def _target(session: Session, to_id: int) -> tuple[DefinitionVersion, definition
 
 def _check(session: Session, case: Any, target: DefinitionVersion, new: definitions.LoadedDefinition) -> CaseCheck:
     if case.definition_id == target.id:
-        return CaseCheck(case.id, case.number, case.definition_id, False, ["already on this version"])
+        return CaseCheck(case.id, case.number, case.definition_id, False, [MoveProblem(MoveBlock.ALREADY_THERE)])
     old = definitions.load(session, case.definition_id)
     if old.process_id != new.process_id:
-        return CaseCheck(case.id, case.number, case.definition_id, False,
-                         [f"runs process {old.process_id!r}, not {new.process_id!r}"])
+        return CaseCheck(case.id, case.number, case.definition_id, False, [MoveProblem(
+            MoveBlock.OTHER_PROCESS, {"process": old.process_id, "target": new.process_id})])
     wf, _ = load_state(case.state, old.spec, old.subprocess_specs, SCRIPT_ENGINE)
     reasons = incompatibilities(wf, new)
     return CaseCheck(case.id, case.number, case.definition_id, not reasons, reasons)
@@ -171,7 +248,7 @@ def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) 
         raise ValidationError(f"case {case.number} is {case.status}; only open cases move")
     check = _check(session, case, target, new)
     if not check.movable:
-        raise ValidationError(f"case {case.number} cannot move: {'; '.join(check.reasons)}")
+        raise ValidationError(f"case {case.number} cannot move: {check.reason_text()}")
     old = definitions.load(session, case.definition_id)
     wf, counter = load_state(case.state, old.spec, old.subprocess_specs, SCRIPT_ENGINE)
     state = dump_state(rebind(wf, counter, new), counter)
@@ -194,6 +271,62 @@ def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) 
     return Moved(case.id, case.number, old.id, new.id, seq)
 
 
+# --- batches with progress ------------------------------------------------------------------------
+
+BATCH_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One batch of a migration: what moved, what could not move (and why), what failed, and where
+    the next batch starts (``next_after`` is None once every open case was looked at)."""
+
+    moved: list[Moved]
+    not_movable: list[CaseCheck]
+    failed: list[tuple[str, str]]  # (case number, why) of cases whose move raised
+    next_after: int | None
+    remaining: int  # open cases still on another version after this batch's ids
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"moved": [m.as_dict() for m in self.moved], "not_movable": [c.as_dict() for c in self.not_movable],
+                "failed": [{"number": n, "reason": r} for n, r in self.failed], "next_after": self.next_after,
+                "remaining": self.remaining}
+
+
+def _pending(to_id: int, after_id: int) -> Any:
+    return select(Case.id).where(Case.status.in_(OPEN_STATUSES), Case.definition_id != to_id, Case.id > after_id)
+
+
+def migrate_batch(factory: sessionmaker[Session], to_id: int, actor: str, now: datetime, *, after_id: int = 0,
+                  size: int = BATCH_SIZE) -> Batch:
+    """Look at the next ``size`` open cases (ids above ``after_id``) and move those that can move,
+    each in its own transaction: no write lock is held across cases, and a case that fails (even
+    unexpectedly) is reported while the others stay moved. The caller repeats with ``next_after``."""
+    with factory() as s:
+        _target(s, to_id)  # NotFound before anything else
+        ids = list(s.scalars(_pending(to_id, after_id).order_by(Case.id).limit(size)))
+        checks = plan(s, to_id, ids) if ids else []
+    moved: list[Moved] = []
+    failed: list[tuple[str, str]] = []
+    for check in (c for c in checks if c.movable):
+        try:
+            with transaction(factory) as own:
+                moved.append(move(own, check.case_id, to_id, actor, now))
+        except CityCaseError as exc:
+            failed.append((check.number, str(exc)))
+        except Exception as exc:  # noqa: BLE001 — one broken case must not stop the migration of the others
+            failed.append((check.number, f"{type(exc).__name__}: {exc}"))
+    last = ids[-1] if ids else after_id
+    with factory() as s:
+        remaining = s.scalar(select(func.count()).select_from(_pending(to_id, last).subquery())) or 0
+    return Batch(moved, [c for c in checks if not c.movable], failed, last if ids and remaining else None, remaining)
+
+
+def pending_count(session: Session, to_id: int) -> int:
+    """Open cases not yet on ``to_id`` (the migration's total, for its progress bar)."""
+    return session.scalar(select(func.count()).select_from(_pending(to_id, 0).subquery())) or 0
+
+
 # --- replay ----------------------------------------------------------------------------------------
 
 def replay_migration(session: Session, wf: Any, counter: int, current: definitions.LoadedDefinition,
@@ -207,4 +340,5 @@ def replay_migration(session: Session, wf: Any, counter: int, current: definitio
     return rebind(wf, counter, new), new
 
 
-__all__ = ["CaseCheck", "Moved", "incompatibilities", "rebind", "plan", "move", "replay_migration"]
+__all__ = ["Batch", "CaseCheck", "MoveBlock", "MoveProblem", "Moved", "incompatibilities", "rebind", "plan", "move", "migrate_batch", "pending_count",
+           "replay_migration"]

@@ -12,7 +12,7 @@ SpiffWorkflow parse. None of it runs anything from the files.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -47,19 +47,79 @@ class ProblemKind(StrEnum):
     PARSE = "parse"  # SpiffWorkflow refused the process
 
 
+class ProblemCode(StrEnum):
+    """What exactly is wrong; with the problem's parameters, the pages render it through gettext
+    (web/designer/problems.py) and the CLI in English (``Problem.message``)."""
+
+    NO_BPMN = "no_bpmn"
+    BAD_NAME = "bad_name"
+    TOO_LARGE = "too_large"  # limit
+    DOCTYPE = "doctype"  # detail
+    NOT_XML = "not_xml"  # detail
+    SCHEMA = "schema"  # line, detail
+    UNSAFE = "unsafe"  # detail
+    BAD_EXPRESSION = "bad_expression"  # detail
+    UNKNOWN_LANE = "unknown_lane"  # lane, lanes
+    NO_FORM = "no_form"  # key
+    BAD_FORM = "bad_form"  # detail
+    UNKNOWN_HANDLER = "unknown_handler"  # operator
+    OUTPUT_NAME = "output_name"
+    RULE_SHAPE = "rule_shape"  # inputs, outputs, table_inputs, table_outputs
+    OUTPUT_TYPE = "output_type"  # value, type, output
+    NON_POSITIVE = "non_positive"  # output, value
+    BAD_UNIT = "bad_unit"  # output, value, units
+    UNKNOWN_DEPARTMENT = "unknown_department"  # department
+    UNKNOWN_CLASS = "unknown_class"  # code
+    UNREACHABLE = "unreachable"
+    PARSE = "parse"  # detail
+
+
+_ENGLISH = {
+    ProblemCode.NO_BPMN: "no .bpmn file in the set",
+    ProblemCode.BAD_NAME: "file names are name.bpmn, name.dmn or forms/name.form",
+    ProblemCode.TOO_LARGE: "larger than {limit} bytes",
+    ProblemCode.DOCTYPE: "{detail}",
+    ProblemCode.NOT_XML: "{detail}",
+    ProblemCode.SCHEMA: "line {line}: {detail}",
+    ProblemCode.UNSAFE: "{detail}",
+    ProblemCode.BAD_EXPRESSION: "{detail}",
+    ProblemCode.UNKNOWN_LANE: "user task is in lane '{lane}'; lanes must be one of {lanes}",
+    ProblemCode.NO_FORM: "needs a formKey property naming a form file of the set (got '{key}')",
+    ProblemCode.BAD_FORM: "{detail}",
+    ProblemCode.UNKNOWN_HANDLER: "calls '{operator}', which is not a registered handler",
+    ProblemCode.OUTPUT_NAME: "an output needs a name",
+    ProblemCode.RULE_SHAPE: "has {inputs} input and {outputs} output cells; the table has {table_inputs} inputs "
+                            "and {table_outputs} outputs",
+    ProblemCode.OUTPUT_TYPE: "{value} is not a {type} (output '{output}')",
+    ProblemCode.NON_POSITIVE: "{output} must be positive (got {value})",
+    ProblemCode.BAD_UNIT: "{output} must be one of {units} (got '{value}')",
+    ProblemCode.UNKNOWN_DEPARTMENT: "department '{department}' does not exist",
+    ProblemCode.UNKNOWN_CLASS: "class '{code}' does not exist",
+    ProblemCode.UNREACHABLE: "no path leads here from a start event",
+    ProblemCode.PARSE: "{detail}",
+}
+
+
 @dataclass(frozen=True)
 class Problem:
     kind: ProblemKind
     file: str
     element_id: str | None
-    message: str
+    code: ProblemCode
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """In English (CLI, logs); the pages translate ``code`` with ``params``."""
+        return _ENGLISH[self.code].format(**self.params)
 
     def text(self) -> str:
         where = f"{self.file}" + (f" #{self.element_id}" if self.element_id else "")
         return f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "kind": str(self.kind)}
+        return {"kind": str(self.kind), "file": self.file, "element_id": self.element_id, "code": str(self.code),
+                "params": self.params, "message": self.message}
 
 
 def _element_id(el: etree._Element) -> str | None:
@@ -73,8 +133,9 @@ def _element_id(el: etree._Element) -> str | None:
 
 def _expression_problem(exc: ExpressionRefused, file: str, el: etree._Element) -> Problem:
     text = str(exc)
-    kind = ProblemKind.MALICIOUS if any(h in text for h in _ESCAPE_HINTS) else ProblemKind.EXPRESSION
-    return Problem(kind, file, _element_id(el), text)
+    if any(h in text for h in _ESCAPE_HINTS):
+        return Problem(ProblemKind.MALICIOUS, file, _element_id(el), ProblemCode.UNSAFE, {"detail": text})
+    return Problem(ProblemKind.EXPRESSION, file, _element_id(el), ProblemCode.BAD_EXPRESSION, {"detail": text})
 
 
 def _parse_xml(name: str, text: str, out: list[Problem]) -> etree._Element | None:
@@ -82,8 +143,10 @@ def _parse_xml(name: str, text: str, out: list[Problem]) -> etree._Element | Non
         return definitions.safe_xml(text, name)
     except DefinitionError as exc:
         message = str(exc).removeprefix(f"{name}: ")
-        kind = ProblemKind.MALICIOUS if "DOCTYPE" in message else ProblemKind.XML
-        out.append(Problem(kind, name, None, message))
+        if "DOCTYPE" in message:
+            out.append(Problem(ProblemKind.MALICIOUS, name, None, ProblemCode.DOCTYPE, {"detail": message}))
+        else:
+            out.append(Problem(ProblemKind.XML, name, None, ProblemCode.NOT_XML, {"detail": message}))
         return None
 
 
@@ -98,8 +161,8 @@ def _check_schema(name: str, root: etree._Element, out: list[Problem]) -> None:
     by_line = {el.sourceline: el for el in copy.iter() if isinstance(el.tag, str)}
     for error in list(schema.error_log)[:20]:
         el = by_line.get(error.line)
-        out.append(Problem(ProblemKind.SCHEMA, name, _element_id(el) if el is not None else None,
-                           f"line {error.line}: {error.message}"))
+        out.append(Problem(ProblemKind.SCHEMA, name, _element_id(el) if el is not None else None, ProblemCode.SCHEMA,
+                           {"line": str(error.line), "detail": error.message}))
 
 
 def _check_bpmn_expressions(name: str, root: etree._Element, out: list[Problem]) -> None:
@@ -142,18 +205,17 @@ def _check_lanes_and_tasks(name: str, root: etree._Element, forms: set[str], out
         tid = task.get("id") or ""
         lane_name = lane_of.get(tid, "")
         if lane_name not in definitions.ROLES_BY_LANE:
-            out.append(Problem(ProblemKind.LANE, name, tid, f"user task is in lane {lane_name!r}; lanes must be one of "
-                                                           f"{sorted(definitions.ROLES_BY_LANE)}"))
+            out.append(Problem(ProblemKind.LANE, name, tid, ProblemCode.UNKNOWN_LANE,
+                               {"lane": lane_name, "lanes": ", ".join(sorted(definitions.ROLES_BY_LANE))}))
         key = _property(task, "formKey")
         if not key or key not in forms:
-            out.append(Problem(ProblemKind.FORM, name, tid, f"needs a formKey property naming a form file of the "
-                                                           f"set (got {key!r})"))
+            out.append(Problem(ProblemKind.FORM, name, tid, ProblemCode.NO_FORM, {"key": key or ""}))
     for task in root.iterfind(".//bpmn:serviceTask", _NS):
         op = task.find(".//spiffworkflow:serviceTaskOperator", _NS)
         op_name = op.get("id") if op is not None else None
         if op_name not in REGISTRY:
-            out.append(Problem(ProblemKind.SERVICE, name, task.get("id"),
-                               f"calls {op_name!r}, which is not a registered handler"))
+            out.append(Problem(ProblemKind.SERVICE, name, task.get("id"), ProblemCode.UNKNOWN_HANDLER,
+                               {"operator": op_name or ""}))
 
 
 def _property(el: etree._Element, key: str) -> str | None:
@@ -188,7 +250,7 @@ def _check_reachable(name: str, root: etree._Element, out: list[Problem]) -> Non
             todo.extend(flows.get(nid, []))
             todo.extend(attached.get(nid, []))
         for nid in nodes.keys() - seen:
-            out.append(Problem(ProblemKind.UNREACHABLE, name, nid, "no path leads here from a start event"))
+            out.append(Problem(ProblemKind.UNREACHABLE, name, nid, ProblemCode.UNREACHABLE))
 
 
 # --- DMN tables ----------------------------------------------------------------------------------
@@ -228,23 +290,23 @@ def _dmn_cells(name: str, root: etree._Element, out: list[Problem]) -> dict[str,
         outputs = table.findall("dmn:output", ns)
         for output in outputs:
             if not output.get("name"):
-                out.append(Problem(ProblemKind.DMN, name, output.get("id"), "an output needs a name"))
+                out.append(Problem(ProblemKind.DMN, name, output.get("id"), ProblemCode.OUTPUT_NAME))
         cells = tables.setdefault(decision.get("id") or "", [])
         for rule in table.iterfind("dmn:rule", ns):
             entries_in = rule.findall("dmn:inputEntry", ns)
             entries_out = rule.findall("dmn:outputEntry", ns)
             if len(entries_in) != len(inputs) or len(entries_out) != len(outputs):
-                out.append(Problem(ProblemKind.DMN, name, rule.get("id"),
-                                   f"has {len(entries_in)} input and {len(entries_out)} output cells; the table "
-                                   f"has {len(inputs)} inputs and {len(outputs)} outputs"))
+                out.append(Problem(ProblemKind.DMN, name, rule.get("id"), ProblemCode.RULE_SHAPE, {
+                    "inputs": str(len(entries_in)), "outputs": str(len(entries_out)),
+                    "table_inputs": str(len(inputs)), "table_outputs": str(len(outputs))}))
                 continue
             for output, entry in zip(outputs, entries_out, strict=True):
                 text = entry.findtext("dmn:text", default="", namespaces=ns)
                 value = _literal(text) if text.strip() else None
                 type_ref = output.get("typeRef") or ""
                 if value is not _NOT_LITERAL and value is not None and not _fits(value, type_ref):
-                    out.append(Problem(ProblemKind.DMN, name, entry.get("id") or rule.get("id"),
-                                       f"{text.strip()} is not a {type_ref} (output {output.get('name')!r})"))
+                    out.append(Problem(ProblemKind.DMN, name, entry.get("id") or rule.get("id"), ProblemCode.OUTPUT_TYPE,
+                                       {"value": text.strip(), "type": type_ref, "output": output.get("name") or ""}))
                 cells.append(_Cell(rule.get("id") or "", output.get("name") or "", type_ref, value))
     return tables
 
@@ -277,11 +339,11 @@ def _check_dmn_rules(name: str, root: etree._Element, session: Session | None, o
     tables = _dmn_cells(name, root, out)
     for cell in tables.get("time_limits", []):
         if cell.type_ref == "number" and isinstance(cell.value, int | float) and cell.value <= 0:
-            out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id,
-                               f"{cell.output} must be positive (got {cell.value})"))
+            out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id, ProblemCode.NON_POSITIVE,
+                               {"output": cell.output, "value": str(cell.value)}))
         if cell.output.endswith("_unit") and isinstance(cell.value, str) and cell.value not in tuple(TimeUnit):
-            out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id,
-                               f"{cell.output} must be one of {list(TimeUnit)} (got {cell.value!r})"))
+            out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id, ProblemCode.BAD_UNIT,
+                               {"output": cell.output, "value": cell.value, "units": ", ".join(TimeUnit)}))
     if "dispatch" not in tables or session is None:
         return
     from engine.models import Department, ProblemClass
@@ -289,12 +351,12 @@ def _check_dmn_rules(name: str, root: etree._Element, session: Session | None, o
     known = set(session.scalars(select(Department.handler_type))) | set(session.scalars(select(Department.code)))
     for cell in tables["dispatch"]:
         if isinstance(cell.value, str) and cell.value and cell.value not in known:  # "" = dispatcher picks
-            out.append(Problem(ProblemKind.DEPARTMENT, name, cell.rule_id,
-                               f"department {cell.value!r} does not exist"))
+            out.append(Problem(ProblemKind.DEPARTMENT, name, cell.rule_id, ProblemCode.UNKNOWN_DEPARTMENT,
+                               {"department": cell.value}))
     classes = set(session.scalars(select(ProblemClass.code)))
     for rule_id, code in _class_inputs(name, root):
         if classes and code not in classes:
-            out.append(Problem(ProblemKind.DEPARTMENT, name, rule_id, f"class {code!r} does not exist"))
+            out.append(Problem(ProblemKind.DEPARTMENT, name, rule_id, ProblemCode.UNKNOWN_CLASS, {"code": code}))
 
 
 # --- the whole set -------------------------------------------------------------------------------
@@ -305,7 +367,8 @@ def _check_form(name: str, text: str, out: list[Problem]) -> None:
     except FormError as exc:
         message = str(exc).removeprefix(f"{name}: ")
         match = re.search(r"component '([^']+)'", message)
-        out.append(Problem(ProblemKind.FORM, name, match.group(1) if match else None, message))
+        out.append(Problem(ProblemKind.FORM, name, match.group(1) if match else None, ProblemCode.BAD_FORM,
+                           {"detail": message}))
 
 
 def _check_parse(files: dict[str, str], out: list[Problem]) -> None:
@@ -316,11 +379,13 @@ def _check_parse(files: dict[str, str], out: list[Problem]) -> None:
     except DefinitionError as exc:
         cause = exc.__context__
         if isinstance(cause, ValidationException):
-            out.append(Problem(ProblemKind.PARSE, cause.file_name or "", cause.id or None, str(cause)))
+            out.append(Problem(ProblemKind.PARSE, cause.file_name or "", cause.id or None, ProblemCode.PARSE,
+                               {"detail": str(cause)}))
             return
         match = re.search(r"(?:task|element) '([^']+)'", str(exc))
         bpmn = next((n for n in files if n.endswith(".bpmn")), "")
-        out.append(Problem(ProblemKind.PARSE, bpmn, match.group(1) if match else None, str(exc)))
+        out.append(Problem(ProblemKind.PARSE, bpmn, match.group(1) if match else None, ProblemCode.PARSE,
+                           {"detail": str(exc)}))
 
 
 def validate(files: dict[str, str], session: Session | None = None) -> list[Problem]:
@@ -328,14 +393,15 @@ def validate(files: dict[str, str], session: Session | None = None) -> list[Prob
     need ``session``; the rest works on the files alone."""
     out: list[Problem] = []
     if not any(n.endswith(".bpmn") for n in files):
-        out.append(Problem(ProblemKind.FILE, "", None, "no .bpmn file in the set"))
+        out.append(Problem(ProblemKind.FILE, "", None, ProblemCode.NO_BPMN))
     forms = {n for n in files if n.endswith(".form")}
     for name, text in sorted(files.items()):
         if not _SAFE_NAME.match(name):
-            out.append(Problem(ProblemKind.FILE, name, None, "file names are name.bpmn, name.dmn or forms/name.form"))
+            out.append(Problem(ProblemKind.FILE, name, None, ProblemCode.BAD_NAME))
             continue
         if len(text.encode("utf-8", "surrogatepass")) > definitions.MAX_FILE_BYTES:
-            out.append(Problem(ProblemKind.FILE, name, None, f"larger than {definitions.MAX_FILE_BYTES} bytes"))
+            out.append(Problem(ProblemKind.FILE, name, None, ProblemCode.TOO_LARGE,
+                               {"limit": str(definitions.MAX_FILE_BYTES)}))
             continue
         if name.endswith(".form"):
             _check_form(name, text, out)
@@ -356,4 +422,4 @@ def validate(files: dict[str, str], session: Session | None = None) -> list[Prob
     return out
 
 
-__all__ = ["Problem", "ProblemKind", "validate"]
+__all__ = ["Problem", "ProblemCode", "ProblemKind", "validate"]

@@ -5,6 +5,11 @@ same calendar) with that version active, driven by engine.demo.simulate's Simula
 seed over the same simulated days. Nothing touches the real database. The figures a designer
 compares: cases per department, handling deadlines met / warned / overdue, escalations and
 mean working-clock hours to close.
+
+``replay`` does the same with the real reports of the last days: the city's own places,
+departments, classes and calendar are copied into each throw-away database, and every report
+of the window comes in again at its own instant on a simulated clock, under each version; the
+simulated actors then follow each replayed case to its end.
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ import statistics
 import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine.clock import ManualClock
 from engine.db import make_engine, session_factory, transaction, upgrade
@@ -43,6 +49,22 @@ class Figures:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The real reports of ``days`` days up to ``until``, run again on both versions."""
+
+    days: int
+    since: datetime
+    until: datetime
+    reports: int
+    before: Figures
+    after: Figures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"days": self.days, "since": self.since.isoformat(), "until": self.until.isoformat(),
+                "reports": self.reports, "before": self.before.as_dict(), "after": self.after.as_dict()}
 
 
 @dataclass(frozen=True)
@@ -76,18 +98,15 @@ def _figures(factory: Any, summary: dict[str, Any]) -> Figures:
                    int(summary.get("escalations", 0)), round(statistics.fmean(hours), 2) if hours else None)
 
 
-def _effort_simulator() -> type:
+def effort_simulator() -> type:
     """The demo Simulator with the same reports for every version and handlers whose effort does
-    not follow the version under test.
+    not follow the version under test (through the simulator's public extension points).
 
     The demo's actors act at a random share of each step's limit, so a shorter limit would only
     make them faster. Here the handling step takes a share of the class's suggested limit from
-    the city's data (the same under both versions). (It overrides the simulator's private hooks
-    _report, _schedule_case, _act and _delay: keep them in step with engine/demo/simulate.py.)"""
-    from datetime import timedelta
-
-    from engine.demo.simulate import Simulator
-    from engine.models import ProblemClass
+    the city's data (the same under both versions)."""
+    from engine.demo.simulate import CaseSim, Simulator
+    from engine.models import ProblemClass, TaskRow
 
     class EffortSimulator(Simulator):
         def __init__(self, factory: Any, ctx: Any, seed: int) -> None:
@@ -100,31 +119,20 @@ def _effort_simulator() -> type:
             with self.factory() as s:
                 self.effort = {c.code: (c.suggested_limit, c.suggested_unit) for c in s.scalars(select(ProblemClass))}
 
-        def _with_rng(self, rng: random.Random, action: Any, *args: Any) -> None:
-            saved, self.rng = self.rng, rng
-            try:
-                action(*args)
-            finally:
-                self.rng = saved
+        def report_random(self) -> random.Random:
+            return self.report_rng
 
-        def _case_rng(self, case_id: int) -> random.Random:
-            return self.case_rngs.setdefault(case_id, random.Random(f"{self.seed}:{case_id}"))
+        def case_random(self, case_id: int) -> random.Random:
+            if case_id not in self.case_rngs:
+                sim = self.cases.get(case_id)  # a replayed report keeps its draws whatever its new case id
+                self.case_rngs[case_id] = random.Random(f"{self.seed}:{sim.key if sim and sim.key else case_id}")
+            return self.case_rngs[case_id]
 
-        def _report(self) -> None:
-            self._with_rng(self.report_rng, super()._report)
-
-        def _schedule_case(self, case_id: int) -> None:
-            self._with_rng(self._case_rng(case_id), super()._schedule_case, case_id)
-
-        def _act(self, case_id: int) -> None:
-            self._with_rng(self._case_rng(case_id), super()._act, case_id)
-
-        def _delay(self, sim: Any, row: Any) -> datetime:
+        def act_at(self, sim: CaseSim, row: TaskRow, rng: random.Random) -> datetime:
             if row.spec_id != "handle" or row.class_code not in self.effort:
-                return super()._delay(sim, row)
+                return super().act_at(sim, row, rng)
             amount, unit = self.effort[row.class_code]
-            late = sim.plan.late
-            frac = self.rng.uniform(1.05, 1.5) if late else self.rng.uniform(0.1, 0.75)
+            frac = rng.uniform(1.05, 1.5) if sim.plan.late else rng.uniform(0.1, 0.75)
             at = self.calendar.add_working_time(row.created_at, max(0.02, frac * amount), unit)
             return max(at, self.clock.now() + timedelta(minutes=1))
 
@@ -148,7 +156,7 @@ def run_version(files: dict[str, str], *, seed: int, days: int, cases_per_day: i
             seed_calendar(s, [START.year, START.year + 1], config["WORK_WINDOWS"], config["TIMEZONE"])
             deploy(s, files, "what-if", START)
         ctx = EngineContext(ManualClock(START), config["TIMEZONE"], config["WORK_WINDOWS"])
-        summary = _effort_simulator()(factory, ctx, seed).run(days=days, cases_per_day=cases_per_day)
+        summary = effort_simulator()(factory, ctx, seed).run(days=days, cases_per_day=cases_per_day)
         return _figures(factory, summary)
     finally:
         engine.dispose()
@@ -168,4 +176,96 @@ def compare(before: dict[str, str], after: dict[str, str], *, seed: int = 1, day
     return WhatIf(seed, days, cases_per_day, results[0], results[1])
 
 
-__all__ = ["Figures", "WhatIf", "compare", "run_version"]
+# --- the last days of real reports ---------------------------------------------------------------
+
+MAX_REPLAY_DAYS = 31
+
+
+@dataclass(frozen=True)
+class CitySnapshot:
+    """The real city's reference rows (places, departments, classes, calendar), table by table in
+    an order that satisfies the foreign keys, and its reports of the window."""
+
+    rows: list[tuple[Any, list[dict[str, Any]]]]
+    arrivals: list[Any]
+
+
+def _regions_parents_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    placed: set[str] = set()
+    ordered: list[dict[str, Any]] = []
+    todo = list(rows)
+    while todo:
+        ready = [r for r in todo if r["parent_code"] is None or r["parent_code"] in placed]
+        if not ready:  # a parent outside the table: keep the rest as they are
+            ready = todo
+        ordered.extend(ready)
+        placed.update(r["code"] for r in ready)
+        todo = [r for r in todo if r["code"] not in placed]
+    return ordered
+
+
+def snapshot(session: Session, since: datetime, until: datetime) -> CitySnapshot:
+    """What a replay needs from the real database: read only, one pass."""
+    import orjson
+
+    from engine.demo.simulate import SOURCES, Arrival
+    from engine.models import CalendarDay, Department, Event, GridCell, ProblemClass, Region
+
+    rows = []
+    for model in (Region, GridCell, Department, ProblemClass, CalendarDay):
+        table = model.__table__
+        found = [dict(r._mapping) for r in session.execute(select(table))]
+        rows.append((table, _regions_parents_first(found) if model is Region else found))
+    arrivals = []
+    query = (select(Case.number, Case.created_at, Case.source, Case.class_code, Case.lon, Case.lat, Event.data)
+             .join(Event, (Event.case_id == Case.id) & (Event.seq == 1))
+             .where(Case.created_at >= since, Case.created_at <= until).order_by(Case.created_at, Case.id))
+    for r in session.execute(query):
+        initial = (orjson.loads(r.data) if r.data else {}).get("initial") or {}
+        arrivals.append(Arrival(r.created_at, r.source if r.source in SOURCES else "citizen", r.class_code,
+                                r.lon, r.lat, bool(initial.get("self_handled")), r.number))
+    return CitySnapshot(rows, arrivals)
+
+
+def replay_version(files: dict[str, str], city: CitySnapshot, *, since: datetime, seed: int,
+                   config: dict[str, Any], work_dir: Path) -> Figures:
+    """The window's real reports on one version, in a throw-away copy of the real city."""
+    from engine.definitions import deploy
+
+    url = f"sqlite:///{work_dir / 'replay.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        factory = session_factory(engine)
+        with transaction(factory) as s:
+            for table, rows in city.rows:
+                if rows:
+                    s.execute(table.insert(), rows)
+            deploy(s, files, "what-if", since)
+        ctx = EngineContext(ManualClock(since), config["TIMEZONE"], config["WORK_WINDOWS"])
+        summary = effort_simulator()(factory, ctx, seed).run(arrivals=city.arrivals)
+        return _figures(factory, summary)
+    finally:
+        engine.dispose()
+
+
+def replay(session: Session, before: dict[str, str], after: dict[str, str], *, days: int, now: datetime,
+           seed: int = 1, config: dict[str, Any] | None = None) -> Replay:
+    """The last ``days`` days of real reports (up to ``now``) run again on both versions."""
+    if not 1 <= days <= MAX_REPLAY_DAYS:
+        raise ValidationError(f"replay between 1 and {MAX_REPLAY_DAYS} days of real reports")
+    since = now - timedelta(days=days)
+    city = snapshot(session, since, now)
+    if len(city.arrivals) > MAX_CASES:
+        raise ValidationError(f"{len(city.arrivals)} reports in {days} days; replay at most {MAX_CASES}: "
+                              "choose fewer days")
+    cfg = {"WORK_WINDOWS": "08:30-12:00,13:30-17:30", "TIMEZONE": "Asia/Shanghai", **(config or {})}
+    results = []
+    for files in (before, after):
+        with tempfile.TemporaryDirectory(prefix="citycase-replay-") as tmp:
+            results.append(replay_version(files, city, since=since, seed=seed, config=cfg, work_dir=Path(tmp)))
+    return Replay(days, since, now, len(city.arrivals), results[0], results[1])
+
+
+__all__ = ["CitySnapshot", "Figures", "Replay", "WhatIf", "compare", "effort_simulator", "replay", "run_version",
+           "snapshot"]

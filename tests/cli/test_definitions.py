@@ -68,3 +68,23 @@ def test_a_malicious_proposal_exits_non_zero_with_element_problems(runner, city,
     assert len(run(runner, city, "definitions", "list")) == 1
     run(runner, city, "definitions", "show", "99", code=1)
     run(runner, city, "migrate", "--to", "99", "--dry-run", code=1)
+
+
+def test_whatif_replays_the_real_reports_of_the_last_days(runner, city, tmp_path):
+    """Through the real entry point and the system clock: reports of the last hours are replayed."""
+    from datetime import timedelta
+
+    from engine.clock import ManualClock, SystemClock
+    from engine.model import EngineContext
+
+    ctx = EngineContext(ManualClock(SystemClock().now() - timedelta(hours=2)))
+    for _ in range(2):
+        CaseDriver(city, ctx).start(source="supervisor", class_code="E0102")
+    folder = _write(tmp_path, with_department(bpmn_files(), "E0102", "sanitation@330192"))
+    new = run(runner, city, "definitions", "propose", folder, "--user", "designer1")["id"]
+    out = run(runner, city, "definitions", "whatif", "1", str(new), "--days", "1", "--cases-per-day", "5",
+              "--replay-days", "1")
+    assert out["before"]["cases"] == out["after"]["cases"] == 5
+    assert out["replay"]["reports"] == 2
+    assert out["replay"]["before"]["cases"] == out["replay"]["after"]["cases"] == 2
+    run(runner, city, "definitions", "whatif", "1", str(new), "--replay-days", "99", code=1)  # a clear refusal

@@ -127,3 +127,36 @@ def test_properties_panel_sets_a_form_and_the_bpmn_round_trips(live_server, sqli
         changes = diff_files(lifecycle.version_files(s, 1), lifecycle.version_files(s, 2)).changes
     # Only the form reference changed: everything else (SpiffWorkflow extensions included) survived the modeler.
     assert [(c.file, c.element_id, c.change) for c in changes] == [("case_lifecycle.bpmn", "check", "changed")]
+
+
+def test_migration_shows_its_progress_and_moves_the_open_cases(live_server, sqlite_city, clock):  # noqa: F811
+    from engine.designer import lifecycle
+    from engine.models import Case
+    from tests.engine.designer.helpers import DESIGNER1, DESIGNER2, bpmn_files, with_department
+    from tests.web.webkit import supervisor_case
+
+    cases = [supervisor_case(sqlite_city, clock).case_id for _ in range(3)]
+    with sqlite_city.session() as s:
+        new_id = lifecycle.propose(s, with_department(bpmn_files(), "E0102", "sanitation@330192"), DESIGNER1,
+                                   clock.now()).id
+    with sqlite_city.session() as s:
+        lifecycle.approve(s, new_id, DESIGNER2, clock.now())
+    sync_playwright = _require_browser()
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context, page = _session(browser, live_server, "designer1", errors)
+        page.goto(f"{live_server}/designer/versions/{new_id}/migrate")
+        page.click("form.migrate-form button[type=submit]")
+        page.wait_for_selector("form.migrate-form.finished", timeout=60000)
+        assert page.locator("form.migrate-form progress").get_attribute("value") == "3"
+        assert "迁移已完成：迁移 3 个，失败 0 个。" in page.inner_text("form.migrate-form .status")
+        page.screenshot(path="/tmp/designer-migrated.png")
+        page.click("form.migrate-form .status a")  # what is left: nothing
+        page.wait_for_load_state()
+        assert "没有在其他版本上运行的在办案卷" in page.inner_text("main")
+        context.close()
+        browser.close()
+    assert errors == []
+    with sqlite_city.session() as s:
+        assert {s.get(Case, c).definition_id for c in cases} == {new_id}

@@ -14,6 +14,7 @@ from engine.designer import lifecycle
 from engine.errors import CityCaseError, Conflict
 from web.designer import bp
 from web.designer.assets import installed
+from web.designer.problems import problem_dict
 from web.designer.views import PROBLEM_KINDS
 from web.extensions import get_session, rollback
 from web.messages import error_message
@@ -60,7 +61,7 @@ def save():
     except lifecycle.ProposalRefused as exc:
         rollback()
         return jsonify({"error": "invalid", "message": _("Not saved: the files have problems"),
-                        "problems": [p.as_dict() for p in exc.problems]}), 422
+                        "problems": [problem_dict(p) for p in exc.problems]}), 422
     except Conflict:
         rollback()
         return jsonify({"error": "Conflict", "message": _("These files are already a version; nothing was saved.")}), 409

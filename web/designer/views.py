@@ -12,14 +12,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.utils import secure_filename
 
-from engine.db import transaction
 from engine.designer import lifecycle, migration
 from engine.designer.diff import diff_files
-from engine.errors import CityCaseError, Conflict, Forbidden, ValidationError
+from engine.errors import Conflict, Forbidden, ValidationError
 from web.designer import bp
+from web.designer.problems import move_text, problem_text
 from web.extensions import get_session, rollback, state
 from web.messages import PageConflict, PageForbidden, Shown
-from web.security import current_actor, now, role_required
+from web.security import config, current_actor, now, role_required
 
 _STATES = {"proposed": _l("proposed"), "active": _l("active"), "retired": _l("retired")}
 # engine.designer.validation.ProblemKind values, as a designer reads them.
@@ -46,6 +46,14 @@ def version_state(value: str) -> str:
 @bp.app_template_filter("problem_kind")
 def problem_kind(value: str) -> str:
     return str(PROBLEM_KINDS.get(value, value))
+
+
+bp.add_app_template_filter(problem_text, "problem_text")
+bp.add_app_template_filter(move_text, "move_text")
+
+
+def _reasons(check: migration.CaseCheck) -> str:
+    return "; ".join(move_text(r) for r in check.reasons)
 
 
 @bp.route("/")
@@ -149,21 +157,24 @@ def upload():
 @bp.route("/versions/<int:version_id>/migrate", methods=["GET", "POST"])
 @role_required(*READERS)
 def migrate(version_id: int):
+    """GET: the dry run. POST: one batch of the migration (each case in its own transaction; the
+    page's script posts batch after batch and shows the progress; without script, the page comes
+    back after each batch with a button for the next)."""
     if request.method == "POST" and current_actor().role not in DESIGNER:
         abort(403)  # before anything is looked up: readers may not move cases, whatever the version
-    checks = migration.plan(get_session(), version_id)
-    moved: list[migration.Moved] = []
-    failed: list[tuple[str, str]] = []
-    if request.method == "POST":
-        actor, at = current_actor().username, now()
-        for check in (c for c in checks if c.movable):
-            try:
-                with transaction(state().factory) as own:  # each case in its own transaction
-                    moved.append(migration.move(own, check.case_id, version_id, actor, at))
-            except CityCaseError as exc:
-                failed.append((check.number, str(exc)))
-        checks = migration.plan(get_session(), version_id) if not moved else \
-            [c for c in checks if not c.movable]
-    return render_template("designer/migrate.html", info=lifecycle.version_info(get_session(), version_id),
-                           checks=checks, moved=moved, failed=failed,
-                           can_edit=current_actor().role in DESIGNER)
+    s = get_session()
+    info = lifecycle.version_info(s, version_id)
+    if request.method == "GET":
+        return render_template("designer/migrate.html", info=info, checks=migration.plan(s, version_id), batch=None,
+                               can_edit=current_actor().role in DESIGNER, total=migration.pending_count(s, version_id))
+    after = request.form.get("after", 0, type=int)
+    total = request.form.get("total", type=int) or migration.pending_count(s, version_id)
+    batch = migration.migrate_batch(state().factory, version_id, current_actor().username, now(), after_id=after,
+                                    size=config().get("MIGRATION_BATCH", migration.BATCH_SIZE))
+    if request.accept_mimetypes.best == "application/json":
+        return {**batch.as_dict(), "total": total,
+                "failed_text": [_("%(number)s could not move: %(reason)s", number=n, reason=r) for n, r in batch.failed],
+                "not_movable_text": [_("%(number)s cannot move: %(reasons)s", number=c.number, reasons=_reasons(c))
+                                     for c in batch.not_movable]}
+    return render_template("designer/migrate.html", info=info, checks=None, batch=batch, total=total,
+                           can_edit=True)

@@ -143,10 +143,10 @@
     }).then(function (r) {
       if (r.status === 201) {
         showProblems([]);
-        say(d.msgSaved + " #" + r.body.id, "ok");
+        say(d.msgSaved + " ", "ok");  // the number links to the proposal (approve, diff, what-if from there)
         var link = document.createElement("a");
         link.href = r.body.url;
-        link.textContent = " → #" + r.body.id;
+        link.textContent = "#" + r.body.id;
         status.appendChild(link);
       } else {
         say(r.status === 422 ? d.msgProblems : r.body.message, "error");
