@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from engine.commands import claim, complete_task, form_options, release, start_case, supervise
+from engine.commands import assign, claim, complete_task, form_options, release, start_case, supervise
 from engine.errors import CityCaseError, Forbidden, ValidationError
 from engine.forms import FormField
 from engine.model import INBOX_ROLES, OPERATOR_SOURCES
@@ -37,7 +37,7 @@ from engine.queries import (
 from engine.queries.process_data import case_data, task_data
 from engine.queries.tasks import Tab
 from web.api.auth import ApiError, api_actor, error_payload, json_body
-from web.api.bodies import CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
+from web.api.bodies import AssignBody, CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
 from web.cases.privacy import citizen_private, citizen_private_deep  # phone numbers masked by role
 from web.extensions import get_session, limiter, state
 from web.security import authenticate, engine_context, now, sign_in, sign_out
@@ -194,6 +194,15 @@ def release_task(task_id: str):
     actor = api_actor(INBOX_ROLES)
     json_body(required=False)
     return jsonify(release(get_session(), engine_context(), task_id, actor).as_dict())
+
+
+@api_bp.post("/tasks/<task_id>/assign")
+def assign_task(task_id: str):
+    """A department leader gives the task to a named person of the department (or moves it)."""
+    actor = api_actor(("leader",))
+    body = parse(AssignBody, json_body())
+    return jsonify(assign(get_session(), engine_context(), task_id, actor, body.assignee, body.reason,
+                          expected_assignee=body.expected_assignee).as_dict())
 
 
 @api_bp.post("/tasks/<task_id>/complete")
