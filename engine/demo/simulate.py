@@ -271,7 +271,7 @@ class Simulator:
             for i in range(per_light if fits else 0):
                 code = fits[i % len(fits)]
                 remaining = self.limits[code] * (lo + (hi - lo) * (i + 0.5) / per_light)
-                self._push(self._before_until(remaining), "report", code)
+                self._push(self._before_until(remaining), "staged", code)
 
     def _before_until(self, minutes: float) -> datetime:
         """The latest instant with ``minutes`` of working time left before ``until`` (bisection:
@@ -287,7 +287,11 @@ class Simulator:
         return lo
 
     # --- the loop ---------------------------------------------------------------------------------
-    def _report(self, class_code: str | None = None) -> None:
+    def _report(self) -> None:
+        self._start_report(None)
+
+    def _start_report(self, class_code: str | None) -> None:
+        """A report; with ``class_code`` a staged one (see ``_stage``)."""
         cell = self.rng.choice(self.cells)
         if class_code is not None:
             sim = _Sim(Plan(source="supervisor"))
@@ -298,7 +302,7 @@ class Simulator:
         report = {"source": sim.plan.source, "class_code": class_code or self.rng.choice(self.classes),
                   "lon": lon, "lat": lat,
                   "description": "模拟上报", "self_handled": sim.plan.self_handled}
-        reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("sim", "citizen")
+        reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("citizen", "citizen")
         with transaction(self.factory) as s:
             result = start_case(s, self.ctx, report, reporter)
         self.cases[result.case_id] = sim
@@ -408,8 +412,11 @@ class Simulator:
             self.clock.set(max(at, self.clock.now()))
             if kind == "stage":
                 self._stage(payload)
-            elif kind == "report":
-                self._report(payload)
+            elif kind in ("report", "staged"):
+                if kind == "report":
+                    self._report()
+                else:
+                    self._start_report(payload)
                 done += 1
                 if done % 100 == 0:
                     self.progress(f"reports {done}, simulated time {self.clock.now().astimezone(self.tz):%Y-%m-%d %H:%M}")
