@@ -222,7 +222,9 @@ def demo_cases(ctx: CliContext, count: int, if_empty: bool) -> None:
 
     def go():
         sim = Simulator(ctx.session_factory, _ctx(ctx, clock), 7, progress=lambda m: click.echo(m, err=True))
-        return sim.run(days=days + 1, cases_per_day=max(1, count // days), until=now)
+        # Besides the cases in flight, some handling tasks are left in each light (engine.demo.simulate).
+        return sim.run(days=days + 1, cases_per_day=max(1, count // days), until=now,
+                       per_light=max(4, count // 30))
 
     out = _run(go)
     emit(ctx, {"cases": out["cases"], "outcomes": out["outcomes"]},

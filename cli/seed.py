@@ -73,7 +73,7 @@ def seed_demo_command(ctx: CliContext, seed_value: int, if_empty: bool) -> None:
         f"{summary['streets']} streets, {summary['communities']} communities, "
         f"{summary['grid_cells']} grid cells, {summary['components']} components",
         f"{summary['departments']} departments, {summary['users']} users "
-        f"(supervisor1…supervisor6, acceptor1, shiftleader1, dispatcher1, handler_<dept>, "
+        f"(supervisor1…supervisor6, acceptor1, shiftleader1, dispatcher1, handler_<dept>, handler2_<dept>, "
         f"leader_<dept>, leader1, auditor1, designer1, designer2, admin1)",
         f"demo password for every account: {DEMO_PASSWORD} (demo only)",
         f"bbox {bbox}; center {summary['center'][0]}, {summary['center'][1]}",

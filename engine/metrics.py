@@ -44,6 +44,7 @@ class Command(StrEnum):
     START_CASE = "start_case"
     CLAIM = "claim"
     RELEASE = "release"
+    ASSIGN = "assign"
     COMPLETE_TASK = "complete_task"
     FIRE_TIMERS = "fire_timers"
     SUPERVISE = "supervise"

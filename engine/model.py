@@ -77,6 +77,7 @@ class EventKind(StrEnum):
     MESSAGE = "message"
     CLAIM = "claim"
     RELEASE = "release"
+    ASSIGN = "assign"  # a department leader gave an open task to a named person (or moved it)
     RATING = "rating"
     CORRECTION = "correction"
     MIGRATION = "migration"

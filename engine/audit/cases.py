@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from engine import definitions
+from engine.audit.assignees import compare_holders
 from engine.audit.chain import EVENT_COLUMNS, CaseHead, check_case
 from engine.audit.problems import Problem, ProblemKind, VerifyReport
 from engine.audit.projection import CASE_COLUMNS, compare_row
@@ -96,6 +97,10 @@ def verify_one(session: Session, case: dict[str, Any], rows: list[Sequence[Any]]
     except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a start event without its parts
         findings = [Problem(ProblemKind.UNREADABLE, f"the start event cannot be read: {exc}", case["number"],
                             case["id"], 1)]
+    if full:
+        tasks = session.connection().exec_driver_sql(
+            f"SELECT id, assignee FROM task WHERE case_id = {int(case['id'])}").all()
+        findings += compare_holders(case, rows, [tuple(t) for t in tasks])
     return findings
 
 

@@ -4,9 +4,10 @@ Commands run inside the caller's transaction and never commit. Each reads the cl
 ``frame``), locks or version-checks its case, and records exactly one history event. Modules:
 ``frame`` (the frame), ``steps`` (workflow changes shared with replay), ``snapshot``, ``live``
 (the live-workflow cache), ``report`` (report checks), ``results`` (typed results), and the
-commands in ``start``, ``tasks`` and ``cases``.
+commands in ``start``, ``tasks``, ``assign`` and ``cases``.
 """
 
+from engine.commands.assign import assign
 from engine.commands.cases import fire_timers, rate_case, supervise
 from engine.commands.correct import correct_case
 from engine.commands.live import LIVE
@@ -14,5 +15,5 @@ from engine.commands.results import CaseResult, ClaimResult, RatingResult
 from engine.commands.start import start_case
 from engine.commands.tasks import claim, complete_task, form_options, release
 
-__all__ = ["start_case", "correct_case", "claim", "release", "complete_task", "fire_timers", "supervise", "rate_case",
+__all__ = ["start_case", "assign", "correct_case", "claim", "release", "complete_task", "fire_timers", "supervise", "rate_case",
            "form_options", "CaseResult", "ClaimResult", "RatingResult", "LIVE"]

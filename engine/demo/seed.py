@@ -382,6 +382,9 @@ def _demo_users(departments: list[dict]) -> list[dict]:
             continue  # centres do not handle cases
         add(f"handler_{account_suffix(dept['code'])}", "handler", f"{dept['name']} {ROLE_NAMES['handler']}",
             department=dept["code"], district=dept["district_code"])
+        # A second handler: the unit's leader assigns a task to one of them by name (engine.commands.assign).
+        add(f"handler2_{account_suffix(dept['code'])}", "handler", f"{dept['name']} {ROLE_NAMES['handler']}2",
+            department=dept["code"], district=dept["district_code"])
     for dept in departments:
         add(f"leader_{account_suffix(dept['code'])}", "leader", f"{dept['name']} {ROLE_NAMES['leader']}",
             department=dept["code"], district=dept["district_code"])

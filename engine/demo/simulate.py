@@ -43,6 +43,10 @@ BRANCHES = (
     "overdue_escalation", "supervision_order",
 )
 SOURCES = ("supervisor", "supervisor", "citizen", "hotline", "camera", "sensor")
+# The demo's staged lights (Simulator._stage): planned this long before the end, with classes whose
+# handling limit is at least this many working minutes.
+STAGE_AHEAD = timedelta(days=30)
+MIN_STAGED_LIMIT = 240.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class Plan:
     """The decisions a case's actors will take, in order.
 
     Frozen, with tuples: the scripted plans are module-level and shared by every simulation in
-    the process, so a case's progress through its plan lives in its ``_Sim``, never in the plan
+    the process, so a case's progress through its plan lives in its ``CaseSim``, never in the plan
     (popping the plan's own lists once made a second simulation skip the scripted branches).
     """
 
@@ -161,6 +165,10 @@ class Simulator:
         self.step_hours: dict[str, list[float]] = defaultdict(list)
         self.errors: Counter[str] = Counter()
         self.tz = ZoneInfo(ctx.timezone)
+        self.limits: dict[str, float] = {}  # class → its handling limit in working minutes, as seen so far
+        self.staged: set[int] = set()  # cases left open at ``until`` in a chosen light (see _stage)
+        self.until: datetime | None = None
+        self._handled: set[int] = set()
         with factory() as s:
             self.cells = [r for r in s.execute(select(GridCell.code, GridCell.district_code, GridCell.min_lon,
                                                       GridCell.min_lat, GridCell.max_lon, GridCell.max_lat)
@@ -259,6 +267,9 @@ class Simulator:
     def act_at(self, sim: CaseSim, row: TaskRow, rng: random.Random) -> datetime:
         """When the actor acts: a fraction of the step's working-time limit (late cases go past it)."""
         now = self.clock.now()
+        if row.case_id in self.staged and self.until is not None:
+            # Staged: straight to the department, whose handler then waits past the end of the demo.
+            return self.until + timedelta(days=1) if row.spec_id == "handle" else now + timedelta(minutes=1)
         if row.spec_id == "resume":
             return self.calendar.add_working_time(now, rng.uniform(1, 3), "workday")
         if row.due_at is not None and row.due_at > row.created_at:
@@ -269,25 +280,66 @@ class Simulator:
             return max(at, now + timedelta(minutes=1))
         return self.calendar.add_working_time(now, rng.uniform(5, 60), "minute")
 
+    # --- the demo's lights --------------------------------------------------------------------------
+    def _stage(self, per_light: int) -> None:
+        """Report cases whose handling task will stand in a chosen light at ``until``.
+
+        A task is green before 80 % of its working-time limit has elapsed, yellow until 100 %,
+        red after. For a class whose handling limit L the simulation has already seen, a report
+        made when ``f`` × L of working time remains before ``until`` reaches the department at
+        once (staged cases move in minutes) and is left there: f = 0.3–0.6 green, 0.86–0.94
+        yellow, 1.2–1.8 red. Working time, not clock time, so a demo started at night or on a
+        weekend shows the same mix (the lights stand still outside working hours)."""
+        assert self.until is not None
+        now = self.clock.now()
+        room = self.calendar.working_time_between(now, self.until)
+        bands = ((0.3, 0.6), (0.86, 0.94), (1.2, 1.8))
+        for lo, hi in bands:
+            # Classes whose limit fits the time left (and is long enough for minutes not to matter).
+            fits = sorted(c for c, limit in self.limits.items() if MIN_STAGED_LIMIT <= limit and hi * limit < room)
+            for i in range(per_light if fits else 0):
+                code = fits[i % len(fits)]
+                remaining = self.limits[code] * (lo + (hi - lo) * (i + 0.5) / per_light)
+                self._push(self._before_until(remaining), "staged", code)
+
+    def _before_until(self, minutes: float) -> datetime:
+        """The latest instant with ``minutes`` of working time left before ``until`` (bisection:
+        the calendar walks forward only)."""
+        assert self.until is not None
+        lo, hi = self.clock.now(), self.until
+        while hi - lo > timedelta(seconds=30):
+            mid = lo + (hi - lo) / 2
+            if self.calendar.working_time_between(mid, self.until) >= minutes:
+                lo = mid
+            else:
+                hi = mid
+        return lo
+
     # --- the loop ---------------------------------------------------------------------------------
-    def _report(self, arrival: Arrival | None = None) -> None:
+    def _report(self, arrival: Arrival | None = None, class_code: str | None = None) -> None:
+        """A report: random, a real one replayed (``arrival``), or a staged one (``class_code``, see ``_stage``)."""
         rng = self.report_random()
         cell = rng.choice(self.cells)
-        scripted = arrival is None and len(self.cases) < len(SCRIPTED)
-        sim = CaseSim(SCRIPTED[len(self.cases)] if scripted else random_plan(rng))
+        if class_code is not None:
+            sim = CaseSim(Plan(source="supervisor"))
+        else:
+            scripted = arrival is None and len(self.cases) < len(SCRIPTED)
+            sim = CaseSim(SCRIPTED[len(self.cases)] if scripted else random_plan(rng))
         lon = rng.uniform(cell.min_lon, cell.max_lon)
         lat = rng.uniform(cell.min_lat, cell.max_lat)
-        report = {"source": sim.plan.source, "class_code": rng.choice(self.classes), "lon": lon, "lat": lat,
-                  "description": "模拟上报", "self_handled": sim.plan.self_handled}
+        report = {"source": sim.plan.source, "class_code": class_code or rng.choice(self.classes), "lon": lon,
+                  "lat": lat, "description": "模拟上报", "self_handled": sim.plan.self_handled}
         if arrival is not None:  # the real report; the actors' plan stays drawn, matched to its source
             self_handled = arrival.self_handled and arrival.source == "supervisor"
             sim = CaseSim(replace(sim.plan, source=arrival.source, self_handled=self_handled), key=arrival.key)
             report.update(source=arrival.source, class_code=arrival.class_code, lon=arrival.lon, lat=arrival.lat,
                           self_handled=self_handled)
-        reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("sim", "citizen")
+        reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("citizen", "citizen")
         with transaction(self.factory) as s:
             result = start_case(s, self.ctx, report, reporter)
         self.cases[result.case_id] = sim
+        if class_code is not None:
+            self.staged.add(result.case_id)
         self._schedule_case(result.case_id)
 
     def _schedule_case(self, case_id: int) -> None:
@@ -298,6 +350,10 @@ class Simulator:
             return
         sim = self.cases[case_id]
         rng = self.case_random(case_id)
+        for r in rows:  # a case's first handling task has the class's full limit (later ones may not)
+            if r.spec_id == "handle" and r.due_at is not None and case_id not in self._handled:
+                self._handled.add(case_id)
+                self.limits.setdefault(r.class_code, self.calendar.working_time_between(r.created_at, r.due_at))
         at = min(self.act_at(sim, r, rng) for r in rows)
         self._push(at, "act", case_id)
 
@@ -343,10 +399,12 @@ class Simulator:
             return s.scalar(select(func.min(Deadline.due_at)))
 
     def run(self, *, cases: int | None = None, days: int | None = None, cases_per_day: int = 0,
-            until: datetime | None = None, arrivals: Sequence[Arrival] | None = None) -> dict[str, Any]:
+            until: datetime | None = None, arrivals: Sequence[Arrival] | None = None,
+            per_light: int = 0) -> dict[str, Any]:
         """Simulate ``cases`` reports, or ``days`` of ``cases_per_day``; with ``until`` the days stop at
         that instant instead of the last day's end, leaving tasks open at every stage as they stand
-        then (the demo ends at the present: green, yellow and red tasks as in a working center).
+        then. ``per_light`` (with ``until``) adds that many handling tasks open at ``until`` in each
+        light (green, yellow, red), whatever the hour or day ``until`` falls on (see ``_stage``).
         With ``arrivals``, exactly those reports come in, each at its instant, until ``until``."""
         start = self.clock.now()
         local_midnight = start.astimezone(self.tz).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -371,6 +429,9 @@ class Simulator:
             for day in range(days or 0):
                 self._arrivals_for_day(local_midnight + timedelta(days=day), cases_per_day)
             horizon = until or local_midnight + timedelta(days=days or 0)
+            if until is not None and per_light > 0:
+                self.until = until
+                self._push(max(start, until - STAGE_AHEAD), "stage", per_light)
         done = 0
         stuck: datetime | None = None
         while self.queue:
@@ -388,8 +449,13 @@ class Simulator:
             if horizon is not None and at >= horizon:
                 break
             self.clock.set(max(at, self.clock.now()))
-            if kind == "report":
-                self._report(payload)
+            if kind == "stage":
+                self._stage(payload)
+            elif kind in ("report", "staged"):
+                if kind == "report":
+                    self._report(payload)
+                else:
+                    self._report(None, payload)
                 done += 1
                 if done % 100 == 0:
                     self.progress(f"reports {done}, simulated time {self.clock.now().astimezone(self.tz):%Y-%m-%d %H:%M}")

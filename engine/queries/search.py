@@ -22,7 +22,7 @@ PAGE_SIZE = 50
 @dataclass(frozen=True)
 class CaseFilters:
     """None means any. ``number`` matches a case number's beginning (a whole number matches one
-    case); ``keyword`` any part of the description or address; ``overdue`` cases with an open
+    case); ``keyword`` any part of the description, address or class name; ``overdue`` cases with an open
     task past its deadline at the instant the search runs."""
 
     number: str | None = None
@@ -56,7 +56,9 @@ def _conditions(f: CaseFilters, at: datetime) -> list[ColumnElement[bool]]:
         conds.append(Case.number.like(_like(f.number) + "%", escape="\\"))
     if f.keyword:
         pattern = "%" + _like(f.keyword) + "%"
-        conds.append(or_(Case.description.ilike(pattern, escape="\\"), Case.address.ilike(pattern, escape="\\")))
+        # The class's name too: "井盖" finds every kind of manhole cover (the statement joins problem_class).
+        conds.append(or_(*(column.ilike(pattern, escape="\\") for column in (
+            Case.description, Case.address, ProblemClass.name, ProblemClass.name_en))))
     for column, value in ((Case.class_code, f.class_code), (Case.district_code, f.district),
                           (Case.street_code, f.street), (Case.grid_code, f.grid),
                           (Case.department_code, f.department), (Case.source, f.source), (Case.status, f.status)):

@@ -99,6 +99,27 @@ def may_act_on_task(actor: Actor, row: Any) -> bool:
     return task_visible(actor, row) and (not row.assignee or row.assignee == actor.username)
 
 
+def assign_refusal(actor: Actor, row: Any) -> str | None:
+    """Who gives a department's task to a named person: a leader of that department (the unit's
+    head decides who of its staff handles it). None when ``actor`` may assign ``row``, else why not."""
+    if actor.role != Role.LEADER or actor.department_code is None:
+        return "only a department's leader assigns its tasks to a person"
+    if row.department_code != actor.department_code:
+        return f"task {row.name} belongs to department {row.department_code}"
+    return None
+
+
+def may_assign(actor: Actor, row: Any) -> bool:
+    return assign_refusal(actor, row) is None
+
+
+def assignable_filter(actor: Actor) -> ColumnElement[bool]:
+    """The SQL form of ``may_assign`` on the ``task`` table (a leader's department's tasks)."""
+    if actor.role != Role.LEADER or actor.department_code is None:
+        return false()
+    return TaskRow.department_code == actor.department_code
+
+
 def task_visibility_filter(actor: Actor) -> ColumnElement[bool]:
     """The SQL form of ``check_task_visible`` on the ``task`` table."""
     return and_(*task_scope(actor).conditions())
@@ -176,5 +197,6 @@ def may_supervise(actor: Actor, case: Any) -> bool:
 
 
 __all__ = ["TaskScope", "task_scope", "task_visible", "check_task_visible", "check_task_permission",
-           "may_act_on_task", "task_visibility_filter", "CaseScope", "case_scope", "may_see_case",
+           "may_act_on_task", "assign_refusal", "may_assign", "assignable_filter",
+           "task_visibility_filter", "CaseScope", "case_scope", "may_see_case",
            "check_case_visible", "case_visibility_filter", "may_supervise", "ALL_CASES_ROLES", "DISTRICT_ROLES"]

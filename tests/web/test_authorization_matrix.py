@@ -57,6 +57,8 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("open311.token_lookup", "GET"): PUBLIC, ("open311.discovery", "GET"): PUBLIC, ("open311.media", "GET"): PUBLIC,
     ("open311.create_request", "POST"): (),  # no role: only a request carrying an API key is let in
     ("cases.case_sheet", "GET"): CASE_READERS, ("cases.export", "GET"): CASE_READERS,
+    ("inbox.department", "GET"): ("leader",), ("inbox.assign_task", "POST"): ("leader",),
+    ("api.assign_task", "POST"): ("leader",),
     ("inbox.claim_many", "POST"): INBOX, ("inbox.inbox_count", "GET"): INBOX,
     ("ops.healthz", "GET"): PUBLIC, ("ops.readyz", "GET"): PUBLIC,
     ("ops.metrics", "GET"): (),  # no role: a bearer token (METRICS_TOKEN) or a loopback scraper

@@ -59,6 +59,17 @@ class CompleteBody(Body):
     version: StrictInt  # required: the version check cannot be skipped (issue 10)
 
 
+class AssignBody(Body):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    summary = "assignee and expected_assignee are required"
+    hints = {"assignee": "required: the user name of a person of the task's department",
+             "expected_assignee": "required: who held the task when you looked (null for nobody)",
+             "reason": "text; required when the task moves from one person to another"}
+    assignee: StrictStr = Field(min_length=1, max_length=64)
+    expected_assignee: StrictStr | None  # required, may be null: the stale-view check cannot be skipped
+    reason: StrictStr = Field(default="", max_length=500)
+
+
 class SuperviseBody(Body):
     summary = "level (remind | order) and text are required"
     hints = {"level": "required", "text": "required"}
@@ -80,4 +91,4 @@ class TaskQuery(Body):
     after: str | None = None
 
 
-__all__ = ["parse", "LoginBody", "CompleteBody", "SuperviseBody", "TaskQuery"]
+__all__ = ["parse", "LoginBody", "CompleteBody", "AssignBody", "SuperviseBody", "TaskQuery"]

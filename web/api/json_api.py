@@ -19,7 +19,7 @@ from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from engine import second_factor
-from engine.commands import claim, complete_task, form_options, release, start_case, supervise
+from engine.commands import assign, claim, complete_task, form_options, release, start_case, supervise
 from engine.errors import CityCaseError, Forbidden, ValidationError
 from engine.forms import FormField
 from engine.model import INBOX_ROLES, OPERATOR_SOURCES
@@ -39,7 +39,7 @@ from engine.queries import (
 from engine.queries.process_data import case_data, task_data
 from engine.queries.tasks import Tab
 from web.api.auth import ApiError, api_actor, error_payload, json_body
-from web.api.bodies import CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
+from web.api.bodies import AssignBody, CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
 from web.auth.second_factor import needs_second_factor
 from web.auth.throttle import check_account, record_failure
 from web.cases.privacy import citizen_private, citizen_private_deep  # phone numbers masked by role
@@ -215,6 +215,15 @@ def release_task(task_id: str):
     actor = api_actor(INBOX_ROLES)
     json_body(required=False)
     return jsonify(release(get_session(), engine_context(), task_id, actor).as_dict())
+
+
+@api_bp.post("/tasks/<task_id>/assign")
+def assign_task(task_id: str):
+    """A department leader gives the task to a named person of the department (or moves it)."""
+    actor = api_actor(("leader",))
+    body = parse(AssignBody, json_body())
+    return jsonify(assign(get_session(), engine_context(), task_id, actor, body.assignee, body.reason,
+                          expected_assignee=body.expected_assignee).as_dict())
 
 
 @api_bp.post("/tasks/<task_id>/complete")

@@ -81,6 +81,7 @@ URGENCY_NAMES = {"normal": ("一般", "normal"), "urgent": ("紧急", "urgent"),
 KIND_NAMES = {
     "start": ("上报", "reported"), "complete": ("办理", "completed"), "timer": ("时限提醒", "deadline"),
     "message": ("督办", "supervision"), "claim": ("签收", "claimed"), "release": ("取消签收", "claim cancelled"),
+    "assign": ("指派", "assigned"),
     "rating": ("评价", "rating"), "correction": ("更正", "correction"), "migration": ("流程升级", "process upgraded"),
     "erasure": ("删除个人信息", "personal data erased"),
 }

@@ -4,10 +4,12 @@ newest first, one page of 50 at a time (keyset cursor in ``after``)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from operator import attrgetter
+from zoneinfo import ZoneInfo
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from engine.model import CASE_STATUSES, SOURCES
 from engine.queries import CaseFilters, local_days, parse_cursor, search_cases
@@ -42,6 +44,22 @@ def case_filters(f: dict[str, str]) -> CaseFilters:
         created_from=created_from, created_before=created_before, overdue=bool(f.get("overdue")))
 
 
+def quick_periods(f: dict[str, str]) -> list[tuple[str, str]]:
+    """One-click report periods in the city's days (this week, last week, this month, last week's
+    overdue cases), each keeping the other filters: (label, url)."""
+    today = now().astimezone(ZoneInfo(config()["TIMEZONE"])).date()
+    monday = today - timedelta(days=today.weekday())
+    last = (monday - timedelta(days=7), monday - timedelta(days=1))
+    periods: list[tuple[str, date, date, dict[str, str]]] = [
+        (_("This week"), monday, today, {}), (_("Last week"), *last, {}),
+        (_("This month"), today.replace(day=1), today, {}), (_("Last week, overdue"), *last, {"overdue": "1"})]
+    urls = []
+    for label, a, b, extra in periods:
+        args: dict[str, str] = {**f, "from": a.isoformat(), "to": b.isoformat(), **extra}
+        urls.append((label, url_for("cases.search", **args)))  # type: ignore[arg-type]  # url_for's kwargs are Any
+    return urls
+
+
 @bp.route("/cases")
 @role_required(*STAFF)
 def search():
@@ -59,7 +77,7 @@ def search():
         first_url=url_for("cases.search", **f) if request.args.get("after") else None,
         classes=[c for c in ref.classes.values() if c.active], districts=refdata.districts(ref),
         streets=refdata.streets(ref, f.get("district")), departments=sorted(ref.departments.values(), key=attrgetter("code")),
-        sources=SOURCES, statuses=CASE_STATUSES,
+        sources=SOURCES, statuses=CASE_STATUSES, quick_periods=quick_periods(f),
         class_name=lambda code: pick(ref.classes[code].name, ref.classes[code].name_en)
         if code in ref.classes else code,
         region=lambda code: refdata.region_name(ref, code))

@@ -24,6 +24,7 @@ from engine.queries import (
     may_see_case,
     may_supervise,
 )
+from engine.queries.assignment import display_names
 from web.assets import leaflet_installed
 from web.cases import bp
 from web.cases import reference as refdata
@@ -130,6 +131,10 @@ def _summary(e: HistoryEvent, definition, auditor: bool) -> list[tuple[str, str]
         return [(_("Rating"), str(data.get("rating", "")))]
     if e.kind == "correction":
         return _correction_summary(data)
+    if e.kind == "assign":  # "派给 张三" (a name, never the account), and why it moved
+        names = display_names(get_session(), {str(data.get("to") or "")})
+        items = [(_("Assigned to"), names.get(str(data.get("to")), str(data.get("to") or "")))]
+        return items + ([(_("Reason"), str(data["reason"]))] if data.get("reason") else [])
     return []
 
 

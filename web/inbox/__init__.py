@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("inbox", __name__)
 
-from web.inbox import views  # noqa: E402,F401
+from web.inbox import assign, views  # noqa: E402,F401

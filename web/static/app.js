@@ -197,3 +197,12 @@
     document.querySelectorAll('input[type="file"]:disabled').forEach(function (input) { input.disabled = false; });
   });
 })();
+
+/* citycase: on a phone the filters start folded (the tasks come first), unless some are set. */
+(function () {
+  "use strict";
+  if (!window.matchMedia || !window.matchMedia("(max-width: 600px)").matches) return;
+  document.querySelectorAll('details.filter-box[data-narrow-closed="yes"]').forEach(function (box) {
+    box.open = false;
+  });
+})();
