@@ -319,7 +319,7 @@ class CommandFrame:
             if isinstance(own, dict) and own.get("due_at"):
                 warn_at, due_at = parse(own["warn_at"]), parse(own["due_at"])
             elif tdata.get("step_hours"):
-                warn_at, due_at = self.deadlines().step(float(tdata["step_hours"]))
+                warn_at, due_at = self.deadlines().step(float(tdata["step_hours"]), tdata.get("calendar"))
             else:
                 warn_at = due_at = None
             rows.append({"id": str(task.id), "case_id": case.id, "spec_id": info.spec_id, "name": info.name,

@@ -272,7 +272,7 @@ def _class_inputs(name: str, root: etree._Element) -> list[tuple[str, str]]:
 
 
 def _check_dmn_rules(name: str, root: etree._Element, session: Session | None, out: list[Problem]) -> None:
-    from engine.model import TimeUnit
+    from engine.model import LimitCalendar, TimeUnit
 
     tables = _dmn_cells(name, root, out)
     for cell in tables.get("time_limits", []):
@@ -282,6 +282,9 @@ def _check_dmn_rules(name: str, root: etree._Element, session: Session | None, o
         if cell.output.endswith("_unit") and isinstance(cell.value, str) and cell.value not in tuple(TimeUnit):
             out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id,
                                f"{cell.output} must be one of {list(TimeUnit)} (got {cell.value!r})"))
+        if cell.output == "calendar" and cell.value not in tuple(LimitCalendar):
+            out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id,
+                               f"calendar must be one of {list(LimitCalendar)} (got {cell.value!r})"))
     if "dispatch" not in tables or session is None:
         return
     from engine.models import Department, ProblemClass
