@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -102,6 +103,8 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     # Bumped whenever every session of the user must end (engine.sessions); migration 0008.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # On the 24/7 duty rota (值班): the person alerted at once, day or night (engine.notify).
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiKey(Base):
@@ -428,3 +431,4 @@ class AccessLogEntry(Base):
 # The ORM hook that ends sessions when a user row changes lives with the session rules.
 from engine import sessions as _sessions  # noqa: E402,F401
 from engine.devices import models as _device_models  # noqa: E402,F401
+from engine.notify import models as _notify_models  # noqa: E402,F401

@@ -40,6 +40,8 @@ from engine.commands.results import CaseResult
 from engine.errors import Conflict
 from engine.model import EngineContext
 from engine.models import Case, Deadline
+from engine.notify.channels import ChannelSettings, routing_sender
+from engine.notify.fanout import fan_out
 
 log = logging.getLogger("citycase.scheduler")
 
@@ -116,7 +118,7 @@ def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) 
 def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500,
          sender: outbox.Sender | None = None, outbox_batch: int = 100,
          checkpoints: CheckpointPolicy | None = None, snapshots: bool = False,
-         devices: bool = False) -> dict[str, int]:
+         devices: bool = False, channels: ChannelSettings | None = None) -> dict[str, int]:
     """Fire every case with due timers (claimed ``batch`` at a time), then deliver the outbox.
 
     Returns {"fired": cases whose timers fired, "skipped": cases left to another scheduler or
@@ -124,6 +126,8 @@ def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500
     "delivered"/"failed": outbox delivery attempts}. With ``snapshots`` it also freezes last
     month's evaluation once the first working day of this month has come (engine.evaluation);
     with ``devices`` it files a maintenance case for each device silent past its rule (engine.devices).
+    Messages for people are fanned out into notices (each counted as delivered) and, with
+    ``channels``, sent by e-mail and webhook (engine.notify).
     """
     counts = {"fired": 0, "skipped": 0, "errors": 0, "delivered": 0, "failed": 0}
     now = ctx.clock.now()
@@ -144,8 +148,14 @@ def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500
             break
         # Keyset on (first due, case id): a case skipped in this tick is not retried before the next.
         after = (due[-1][1], due[-1][0])
-    delivered, failed = outbox.deliver(factory, ctx.clock, sender or outbox.log_sender, batch=outbox_batch)
-    counts["delivered"], counts["failed"] = delivered, failed
+    # Messages for people become notices and channel rows first, so this tick already sends them.
+    # A message handed to its people (their notices) counts as delivered.
+    fanned = fan_out(factory, ctx.clock, channels.enabled if channels else frozenset(), ctx.timezone)
+    send = sender or outbox.log_sender
+    if channels is not None:
+        send = routing_sender(channels, ctx.clock, send)
+    delivered, failed = outbox.deliver(factory, ctx.clock, send, batch=outbox_batch)
+    counts["delivered"], counts["failed"] = fanned + delivered, failed
     if checkpoints is not None:
         counts["checkpoints"] = _checkpoint(factory, checkpoints, now)
     if snapshots:
@@ -205,13 +215,13 @@ def _setup(config: dict[str, Any], clock: Clock | None):
     ctx = EngineContext.from_config(config, clock or SystemClock())
     sender = outbox.get_sender(config.get("OUTBOX_SENDER") or "log")
     policy = CheckpointPolicy.from_config(config)
-    return engine, session_factory(engine), ctx, (sender, policy)
+    return engine, session_factory(engine), ctx, (sender, policy, ChannelSettings.from_config(config))
 
 
-def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolicy],
+def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolicy, ChannelSettings],
          on_tick: Callable[[dict[str, int]], None] | None) -> dict[str, int]:
-    sender, policy = jobs
-    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True, devices=True)
+    sender, policy, channels = jobs
+    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True, devices=True, channels=channels)
     if on_tick is not None:
         on_tick(counts)
     elif did_work(counts):
@@ -220,7 +230,8 @@ def _job(factory, ctx: EngineContext, jobs: tuple[outbox.Sender, CheckpointPolic
 
 
 def _add_job(scheduler, config: dict[str, Any], factory, ctx: EngineContext,
-             jobs: tuple[outbox.Sender, CheckpointPolicy], on_tick: Callable[[dict[str, int]], None] | None) -> None:
+             jobs: tuple[outbox.Sender, CheckpointPolicy, ChannelSettings],
+             on_tick: Callable[[dict[str, int]], None] | None) -> None:
     from apscheduler.triggers.interval import IntervalTrigger
 
     seconds = float(config.get("SCHEDULER_TICK_SECONDS") or 5.0)

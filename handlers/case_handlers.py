@@ -48,8 +48,14 @@ def resume_deadline(deadline: dict[str, Any]) -> dict[str, Any]:
     return service_context().deadlines.resume(deadline)
 
 
-@handler("notify")
+@handler("notify", reads_data=True)
 def notify(kind: str, to: str = "", text: str = "") -> dict[str, Any]:
-    """Queue a notification (SMS, push) in the outbox; it is sent after the command commits."""
-    service_context().outbox.append({"kind": kind, "to": to or "", "text": text or ""})
+    """Queue a message for people in the outbox; after the command commits the scheduler finds the
+    people ``to`` (a role, a department) means and sends it on their channels (engine.notify).
+    Steps counted around the clock (time_limits.dmn's calendar natural) are emergencies: their
+    messages ignore quiet hours."""
+    message: dict[str, Any] = {"kind": kind, "to": to or "", "text": text or "", "audience": "people"}
+    if task_data().get("calendar") == "natural":
+        message["emergency"] = True
+    service_context().outbox.append(message)
     return {"queued": kind}
