@@ -74,8 +74,11 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("designer.save", "POST"): ("designer",), ("designer.whatif", "GET"): ("designer",),
     ("designer.whatif", "POST"): ("designer",),
     ("api.intake_observation", "POST"): (),  # no role: only a device's own key is let in
+    ("notifications.notices", "GET"): SIGNED_IN, ("notifications.read_all", "POST"): SIGNED_IN,
+    ("notifications.settings", "GET"): SIGNED_IN, ("notifications.save_settings", "POST"): SIGNED_IN,
+    ("notifications.dead_letter_page", "GET"): ("admin",), ("notifications.retry", "POST"): ("admin",),
 }
-SAMPLES = {"key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
+SAMPLES = {"outbox_id": 999999, "key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
            "name": "case_lifecycle.bpmn"}
 _addresses = itertools.count(1)
