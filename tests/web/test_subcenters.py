@@ -1,0 +1,110 @@
+"""District sub-centers (issue 15): a sub-center's acceptors, shift leaders and dispatchers see only
+their district's cases — in the inbox, the case page, search, export and the API — while the city
+centre sees everything and may take over; a case crossing districts goes up to the city."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from engine.commands import complete_task
+from engine.model import Actor, EngineContext
+from engine.models import Event
+from engine.queries.visibility import CITY_CENTER
+from tests.engine.notify.helpers import add_user
+from tests.factories import DISPATCHER, handler_of, task_of
+from tests.web import webkit
+from tests.web.test_api import sign_in, task_ids
+
+
+def _two_cases(city, clock) -> tuple[dict, dict]:
+    """One case in each of two districts, both waiting for the acceptor."""
+    add_user(city, "acceptor_330191", "acceptor", district="330191", department="supervision_center")
+    add_user(city, "acceptor_330192", "acceptor", district="330192", department="supervision_center")
+    ours = webkit.supervisor_case(city, clock, "330191", description="本区案件 our case")
+    theirs = webkit.supervisor_case(city, clock, "330192", description="他区案件 their case")
+    return ({"id": ours.case_id, "number": ours.number, "task": webkit.task(city, ours.case_id, "accept").id},
+            {"id": theirs.case_id, "number": theirs.number, "task": webkit.task(city, theirs.case_id, "accept").id})
+
+
+def test_a_sub_center_sees_only_its_district_through_the_api(city, clock):
+    app = webkit.make_app(city, clock)
+    ours, theirs = _two_cases(city, clock)
+    sub = sign_in(app, "acceptor_330191")
+    assert ours["task"] in task_ids(sub) and theirs["task"] not in task_ids(sub)
+    assert sub.get(f"/api/v1/cases/{ours['number']}").status_code == 200
+    assert sub.get(f"/api/v1/cases/{theirs['number']}").status_code == 403
+    assert sub.get(f"/api/v1/tasks/{theirs['task']}").status_code == 403
+    assert sub.post(f"/api/v1/tasks/{theirs['task']}/claim", json={}).status_code == 403
+    city_centre = sign_in(app, "acceptor1")  # no district: the city centre
+    assert {ours["task"], theirs["task"]} <= set(task_ids(city_centre))
+    assert city_centre.get(f"/api/v1/cases/{theirs['number']}").status_code == 200
+    app.extensions["citycase"].engine.dispose()
+
+
+def test_a_sub_center_sees_only_its_district_in_the_pages(city, clock):
+    app = webkit.make_app(city, clock)
+    ours, theirs = _two_cases(city, clock)
+    client = app.test_client()
+    webkit.login(client, "acceptor_330192")
+    inbox = client.get("/inbox?tab=group").get_data(as_text=True)
+    assert theirs["number"] in inbox and ours["number"] not in inbox
+    assert client.get(f"/cases/{theirs['number']}").status_code == 200
+    assert client.get(f"/cases/{ours['number']}").status_code == 403
+    assert client.get(f"/tasks/{ours['task']}").status_code == 403
+    search = client.get("/cases").get_data(as_text=True)
+    assert theirs["number"] in search and ours["number"] not in search
+    export = client.get("/cases/export.xlsx")
+    assert export.status_code == 200
+    from openpyxl import load_workbook
+    import io
+
+    cells = {str(c.value) for row in load_workbook(io.BytesIO(export.data)).active.iter_rows() for c in row}
+    assert theirs["number"] in cells and ours["number"] not in cells
+    webkit.login(client, "acceptor1")
+    search = client.get("/cases").get_data(as_text=True)
+    assert theirs["number"] in search and ours["number"] in search
+    app.extensions["citycase"].engine.dispose()
+
+
+def test_the_city_centre_takes_over_a_sub_centers_claimed_task(city, clock):
+    app = webkit.make_app(city, clock)
+    ours, _ = _two_cases(city, clock)
+    sub = sign_in(app, "acceptor_330191")
+    assert sub.post(f"/api/v1/tasks/{ours['task']}/claim", json={}).status_code == 200
+    colleague = sign_in(app, "acceptor_330192")  # another sub-center cannot
+    assert colleague.post(f"/api/v1/tasks/{ours['task']}/claim", json={}).status_code == 403
+    city_centre = sign_in(app, "acceptor1")
+    assert city_centre.post(f"/api/v1/tasks/{ours['task']}/claim", json={}).status_code == 200
+    with city.session() as s:
+        claims = [json.loads(d) for d in s.scalars(select(Event.data).where(Event.case_id == ours["id"],
+                                                                             Event.kind == "claim"))]
+        assert claims[-1] == {"taken_over_from": "acceptor_330191"}
+        assert task_of(s, ours["id"], "accept").assignee == "acceptor1"
+    assert sub.post(f"/api/v1/tasks/{ours['task']}/complete",
+                    json={"data": {"decision": "file"}, "version": 1}).status_code == 403  # no longer theirs
+    app.extensions["citycase"].engine.dispose()
+
+
+def test_a_case_crossing_districts_goes_up_to_the_city(city, clock):
+    add_user(city, "dispatcher_330191", "dispatcher", district="330191", department="command_center")
+    ctx = EngineContext(clock)
+    started = webkit.supervisor_case(city, clock, "330191")
+    sub = Actor("dispatcher_330191", "dispatcher", "command_center", "330191")
+
+    def do(spec: str, data: dict, actor: Actor) -> None:
+        with city.session() as s:
+            complete_task(s, ctx, task_of(s, started.case_id, spec).id, actor, data)
+
+    do("accept", {"decision": "file"}, Actor("acceptor1", "acceptor", "supervision_center"))
+    do("file", {"decision": "file"}, Actor("shiftleader1", "shift_leader", "supervision_center"))
+    assert webkit.task(city, started.case_id, "dispatch").district_code == "330191"  # the sub-center's own
+    do("dispatch", {"department": "sanitation@330192"}, sub)  # another district's unit
+    do("handle", {"outcome": "return", "result": "不属于本单位"}, handler_of("sanitation@330192"))
+    approve = webkit.task(city, started.case_id, "approve_return")
+    assert approve.district_code == CITY_CENTER  # up to the city: the sub-center no longer sees it
+    app = webkit.make_app(city, clock)
+    assert approve.id not in task_ids(sign_in(app, "dispatcher_330191"))
+    assert approve.id in task_ids(sign_in(app, DISPATCHER.username))
+    app.extensions["citycase"].engine.dispose()
