@@ -108,3 +108,34 @@ def test_a_case_crossing_districts_goes_up_to_the_city(city, clock):
     assert approve.id not in task_ids(sign_in(app, "dispatcher_330191"))
     assert approve.id in task_ids(sign_in(app, DISPATCHER.username))
     app.extensions["citycase"].engine.dispose()
+
+
+def test_a_sub_centers_evaluation_shows_its_own_district(city, clock):
+    from engine.models import Region
+
+    _two_cases(city, clock)
+    add_user(city, "shiftleader_330191", "shift_leader", district="330191", department="supervision_center")
+    with city.session() as s:
+        names = dict(s.execute(select(Region.code, Region.name).where(Region.level == "district")).tuples().all())
+    app = webkit.make_app(city, clock)
+    client = app.test_client()
+    webkit.login(client, "shiftleader_330191")
+    page = client.get("/stats?month=2026-11&kind=street")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    streets = {code: name for code, name in _streets(city).items()}
+    assert any(name in html for code, name in streets.items() if code.startswith("330191"))
+    assert not any(name in html for code, name in streets.items() if not code.startswith("330191"))
+    assert client.get("/stats?month=2026-11&kind=department").status_code == 403
+    assert client.get("/stats/cases?month=2026-11&kind=district&key=330192&metric=reported").status_code == 403
+    webkit.login(client, "shiftleader1")  # the city centre sees every district
+    html = client.get("/stats?month=2026-11&kind=district").get_data(as_text=True)
+    assert names["330191"] in html and names["330192"] in html
+    app.extensions["citycase"].engine.dispose()
+
+
+def _streets(city) -> dict[str, str]:
+    from engine.models import Region
+
+    with city.session() as s:
+        return dict(s.execute(select(Region.code, Region.name).where(Region.level == "street")).tuples().all())
