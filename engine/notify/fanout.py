@@ -73,9 +73,11 @@ class Person:
 
     def address(self, channel: Channel) -> str | None:
         s = self.setting
+        if s is None:  # no settings yet: the webhook (addressed by user name), no e-mail address
+            return "" if channel is Channel.WEBHOOK else None
         if channel is Channel.EMAIL:
-            return s.email if s is not None and s.email_on and s.email else None
-        return (s.phone or "") if s is None or s.webhook_on else None
+            return s.email if s.email_on and s.email else None
+        return (s.phone or "") if s.webhook_on else None
 
 
 def _people(session: Session, names: list[str]) -> list[Person]:

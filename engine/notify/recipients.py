@@ -64,7 +64,7 @@ def _assignees(session: Session, case_id: int | None, *conds) -> list[str]:
         return []
     return list(session.scalars(select(TaskRow.assignee).where(TaskRow.case_id == case_id,
                                                                TaskRow.assignee.is_not(None), *conds)
-                                .order_by(TaskRow.assignee)))  # type: ignore[arg-type]
+                                .order_by(TaskRow.assignee)))
 
 
 def _duty_leaders(session: Session, district: str | None) -> list[str]:

@@ -4,8 +4,10 @@ centre sees everything and may take over; a case crossing districts goes up to t
 
 from __future__ import annotations
 
+import io
 import json
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from engine.commands import complete_task
@@ -57,9 +59,6 @@ def test_a_sub_center_sees_only_its_district_in_the_pages(city, clock):
     assert theirs["number"] in search and ours["number"] not in search
     export = client.get("/cases/export.xlsx")
     assert export.status_code == 200
-    from openpyxl import load_workbook
-    import io
-
     cells = {str(c.value) for row in load_workbook(io.BytesIO(export.data)).active.iter_rows() for c in row}
     assert theirs["number"] in cells and ours["number"] not in cells
     webkit.login(client, "acceptor1")
