@@ -1,0 +1,34 @@
+"""``citycase notify``: the duty rota, people's addresses and dead letters from the command line."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from cli import cli
+from engine.models import User
+from engine.notify.models import NotificationSetting
+
+
+def _run(db, *args: str):
+    return CliRunner().invoke(cli, ["--database-url", db.url, "notify", *args])
+
+
+def test_duty_and_contact_are_set_and_bad_input_refused(sqlite_city):
+    db = sqlite_city
+    assert _run(db, "duty", "leader1", "--on").exit_code == 0
+    assert _run(db, "contact", "leader1", "--email", "leader1@city.example", "--phone", "13800000002").exit_code == 0
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == "leader1"))
+        setting = s.get(NotificationSetting, user.id)
+        assert user.on_duty and (setting.email, setting.phone) == ("leader1@city.example", "13800000002")
+    bad = _run(db, "contact", "leader1", "--email", "nope")
+    assert bad.exit_code == 1 and "email" in bad.output
+    assert _run(db, "duty", "nobody", "--on").exit_code == 1
+    with db.session() as s:  # unchanged by the refused command
+        assert s.scalar(select(NotificationSetting.email)) == "leader1@city.example"
+    listed = _run(db, "dead-letters", "--json")
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+    assert _run(db, "dead-letters", "--retry", "424242").exit_code == 1
