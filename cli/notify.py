@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -80,7 +81,7 @@ def notify_dead_letters(ctx: CliContext, retry_id: int | None) -> None:
     except CityCaseError as exc:
         fail(f"{exc}; run `citycase notify dead-letters` to list them")
         return
-    rows = [{"id": d.id, "kind": d.kind, "user": d.user, "case": d.case, "attempts": d.attempts,
+    rows: list[dict[str, Any]] = [{"id": d.id, "kind": d.kind, "user": d.user, "case": d.case, "attempts": d.attempts,
              "last_error": d.last_error} for d in letters]
     lines = [f"{r['id']:>6}  {r['kind']:<16} {r['user'] or '-':<20} {r['case'] or '-':<14} {r['last_error'][:80]}"
              for r in rows]
