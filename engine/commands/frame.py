@@ -52,7 +52,7 @@ from engine.ids import IdSequence
 from engine.logs import CASE_NUMBER
 from engine.metrics import Command, observe_command
 from engine.model import Actor, EngineContext
-from engine.queries.visibility import task_district
+from engine.queries.visibility import SUB_CENTER_ROLES, task_district
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state, load_state
@@ -329,7 +329,8 @@ class CommandFrame:
                 warn_at, due_at = self.deadlines().step(float(tdata["step_hours"]), tdata.get("calendar"))
             else:
                 warn_at = due_at = None
-            district = task_district(info.role, case.district_code, self._department_district(tdata))
+            crossing = self._department_district(tdata) if info.role in SUB_CENTER_ROLES else None
+            district = task_district(info.role, case.district_code, crossing)
             rows.append({"id": str(task.id), "case_id": case.id, "spec_id": info.spec_id, "name": info.name,
                          "role": info.role, "department_code": department, "district_code": district,
                          "class_code": case.class_code, "source": case.source, "created_at": w.time(self.now),
