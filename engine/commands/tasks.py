@@ -16,13 +16,13 @@ from engine.forms import validate as validate_form
 from engine.metrics import Command
 from engine.model import Actor, EngineContext, EventKind
 from engine.models import Department, TaskRow
-from engine.queries.visibility import check_task_permission, may_take_over
+from engine.queries.visibility import check_claim_permission, check_task_permission, may_take_over
 
 
 def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> ClaimResult:
     with CommandFrame(session, ctx, Command.CLAIM) as frame:
         task = frame.task(task_id)
-        check_task_permission(actor, task)
+        check_claim_permission(actor, task)
         case = frame.case(task.case_id)  # lock order: case first, like every other command
         if may_take_over(actor, task):  # the city centre takes a sub-center's claimed task over
             changed = updated(session, update(TaskRow).where(TaskRow.id == task_id,

@@ -115,16 +115,23 @@ def may_take_over(actor: Actor, row: Any) -> bool:
 
 
 def check_task_permission(actor: Actor, row: Any) -> None:
-    """Acting on a task: it must be visible, and a claimed task is its claimer's alone (unless the
-    city centre takes it over)."""
+    """Acting on a task: it must be visible, and a claimed task is its claimer's alone."""
     check_task_visible(actor, row)
-    if row.assignee and row.assignee != actor.username and not may_take_over(actor, row):
+    if row.assignee and row.assignee != actor.username:
         raise Forbidden(f"task {row.name} is claimed by {row.assignee}")
 
 
+def check_claim_permission(actor: Actor, row: Any) -> None:
+    """Claiming a task: as acting on it, except that the city centre may take a claimed task over
+    (explicitly, by claiming it: the claim event names whom it was taken from)."""
+    if may_take_over(actor, row):
+        check_task_visible(actor, row)
+    else:
+        check_task_permission(actor, row)
+
+
 def may_act_on_task(actor: Actor, row: Any) -> bool:
-    return task_visible(actor, row) and (not row.assignee or row.assignee == actor.username
-                                         or may_take_over(actor, row))
+    return task_visible(actor, row) and (not row.assignee or row.assignee == actor.username)
 
 
 def task_visibility_filter(actor: Actor) -> ColumnElement[bool]:
@@ -208,4 +215,4 @@ def may_supervise(actor: Actor, case: Any) -> bool:
 __all__ = ["TaskScope", "task_scope", "task_visible", "check_task_visible", "check_task_permission",
            "may_act_on_task", "task_visibility_filter", "CaseScope", "case_scope", "may_see_case",
            "check_case_visible", "case_visibility_filter", "may_supervise", "ALL_CASES_ROLES", "DISTRICT_ROLES",
-           "SUB_CENTER_ROLES", "CITY_CENTER", "task_district", "may_take_over"]
+           "SUB_CENTER_ROLES", "CITY_CENTER", "task_district", "may_take_over", "check_claim_permission"]
