@@ -88,6 +88,14 @@ def task_scope(actor: Actor) -> TaskScope:
     )
 
 
+def sub_center(actor: Actor) -> str | None:
+    """The district whose sub-center the actor works at (leaders not tied to a department too);
+    None: the city centre, or a role not organised by sub-center."""
+    if actor.role in SUB_CENTER_ROLES or (actor.role == Role.LEADER and not actor.department_code):
+        return actor.district_code or None
+    return None
+
+
 def task_district(role: str, case_district: str, department_district: str | None) -> str:
     """The district a new task row carries: the case's, except that a sub-center task of a case
     handled by another district's department goes up to the city centre (cases crossing districts)."""
@@ -215,4 +223,4 @@ def may_supervise(actor: Actor, case: Any) -> bool:
 __all__ = ["TaskScope", "task_scope", "task_visible", "check_task_visible", "check_task_permission",
            "may_act_on_task", "task_visibility_filter", "CaseScope", "case_scope", "may_see_case",
            "check_case_visible", "case_visibility_filter", "may_supervise", "ALL_CASES_ROLES", "DISTRICT_ROLES",
-           "SUB_CENTER_ROLES", "CITY_CENTER", "task_district", "may_take_over", "check_claim_permission"]
+           "SUB_CENTER_ROLES", "CITY_CENTER", "sub_center", "task_district", "may_take_over", "check_claim_permission"]

@@ -138,3 +138,24 @@ def _streets(city) -> dict[str, str]:
 
     with city.session() as s:
         return dict(s.execute(select(Region.code, Region.name).where(Region.level == "street")).tuples().all())
+
+
+def test_a_sub_centers_wall_screen_shows_its_district_and_hotspots_stay_city_wide(city, clock):
+    ours, theirs = _two_cases(city, clock)
+    add_user(city, "dispatcher_330192", "dispatcher", district="330192", department="command_center")
+    app = webkit.make_app(city, clock)
+    client = app.test_client()
+    webkit.login(client, "dispatcher_330192")
+    data = client.get("/command/data.json").get_json()
+    assert [r["number"] for r in data["latest"]] == [theirs["number"]]
+    assert data["today"]["reported"] == 1 and data["open_cases"] == 1
+    webkit.login(client, "dispatcher1")  # the city centre
+    data = client.get("/command/data.json").get_json()
+    assert {ours["number"], theirs["number"]} <= {r["number"] for r in data["latest"]}
+    assert data["today"]["reported"] == 2
+    add_user(city, "shiftleader_330192", "shift_leader", district="330192", department="supervision_center")
+    webkit.login(client, "shiftleader_330192")
+    assert client.get("/stats/hotspots").status_code == 403
+    webkit.login(client, "shiftleader1")
+    assert client.get("/stats/hotspots").status_code == 200
+    app.extensions["citycase"].engine.dispose()

@@ -36,6 +36,12 @@ class StatsScope:
         (their codes begin with the district's)."""
         return self.district is None or key.startswith(self.district)
 
+    def check_city_wide(self) -> None:
+        """City-wide views (hotspots): neither a department's leader nor a sub-center."""
+        if self.district:
+            raise PageForbidden(_("You may only see your sub-center's evaluation."))
+        self.check(Kind.DISTRICT)
+
     def check(self, kind: Kind, key: str | None = None) -> None:
         if self.district:
             if kind not in REGION_KINDS or (key is not None and not self.has(key)):
