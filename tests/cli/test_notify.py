@@ -32,3 +32,12 @@ def test_duty_and_contact_are_set_and_bad_input_refused(sqlite_city):
     listed = _run(db, "dead-letters", "--json")
     assert listed.exit_code == 0 and json.loads(listed.stdout) == []
     assert _run(db, "dead-letters", "--retry", "424242").exit_code == 1
+
+
+def test_a_webhook_without_its_secret_is_refused_before_serving(sqlite_city, monkeypatch):
+    monkeypatch.setenv("CITYCASE_NOTIFY_CHANNELS", "webhook")
+    monkeypatch.setenv("CITYCASE_WEBHOOK_URL", "http://127.0.0.1:9/hook")
+    result = CliRunner().invoke(cli, ["--database-url", sqlite_city.url, "scheduler", "--once"])
+    assert result.exit_code == 1 and "CITYCASE_WEBHOOK_SECRET" in result.output
+    result = CliRunner().invoke(cli, ["--database-url", sqlite_city.url, "serve", "--port", "1"])
+    assert result.exit_code == 1 and "CITYCASE_WEBHOOK_SECRET" in result.output
