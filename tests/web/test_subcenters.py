@@ -73,9 +73,10 @@ def test_the_city_centre_takes_over_a_sub_centers_claimed_task(city, clock):
     sub = sign_in(app, "acceptor_330191")
     assert sub.post(f"/api/v1/tasks/{ours['task']}/claim", json={}).status_code == 200
     colleague = sign_in(app, "acceptor_330192")  # another sub-center cannot
-    assert colleague.post(f"/api/v1/tasks/{ours['task']}/claim", json={}).status_code == 403
+    assert colleague.post(f"/api/v1/tasks/{ours['task']}/claim", json={"take_over": True}).status_code == 403
     city_centre = sign_in(app, "acceptor1")
-    assert city_centre.post(f"/api/v1/tasks/{ours['task']}/claim", json={}).status_code == 200
+    assert city_centre.post(f"/api/v1/tasks/{ours['task']}/claim", json={}).status_code == 403  # not by accident
+    assert city_centre.post(f"/api/v1/tasks/{ours['task']}/claim", json={"take_over": True}).status_code == 200
     with city.session() as s:
         claims = [json.loads(d) for d in s.scalars(select(Event.data).where(Event.case_id == ours["id"],
                                                                              Event.kind == "claim"))]
