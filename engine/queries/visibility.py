@@ -19,7 +19,8 @@ only their department's; a supervisor their district's (all when not tied to one
 
 Sub-centers (issue 15: "one city platform, 6 district sub-centers"): an acceptor, shift leader or
 dispatcher with a ``district_code`` works at that district's sub-center and sees only its tasks
-and cases; one without (None) works at the city centre, which sees and may take over everything.
+and cases; one without (None) works at the city centre, which sees everything and may take over
+a claimed task (``claim(..., take_over=True)``).
 A task of these roles whose case has crossed districts (its department belongs to another
 district) goes up to the city: its row carries ``CITY_CENTER`` as district (``task_district``),
 which no sub-center matches.
