@@ -39,6 +39,7 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
     import logging
 
     from engine.logs import configure_logging
+    from engine.notify.channels import ChannelSettings
     from engine.outbox import get_sender
     from engine.scheduler import did_work, run_forever, tick
 
@@ -47,6 +48,7 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
     config = ctx.config
     try:
         sender = get_sender(config.get("OUTBOX_SENDER") or "log")
+        channels = ChannelSettings.from_config(config)
     except ValueError as exc:
         fail(str(exc))
     if config["SCHEDULER_TICK_SECONDS"] <= 0:
@@ -62,7 +64,8 @@ def scheduler_command(ctx: CliContext, once: bool) -> None:
         except ValueError as exc:
             fail(str(exc))
         counts = tick(ctx.session_factory, EngineContext.from_config(config, clock), sender=sender,
-                      checkpoints=CheckpointPolicy.from_config(config), snapshots=True, devices=True, exchange=peers)
+                      checkpoints=CheckpointPolicy.from_config(config), snapshots=True, devices=True,
+                      channels=channels, exchange=peers)
         emit(ctx, counts, _summary(counts))
         return
 

@@ -86,6 +86,12 @@ def serve(ctx: CliContext, host: str, port: int, workers: int, threads: int, no_
           access_log: bool) -> None:
     """Run the web app under gunicorn (and the scheduler once, in the master process)."""
     config = dict(ctx.config)
+    from engine.notify.channels import ChannelSettings
+
+    try:  # a channel misconfigured is said before serving, not as a traceback in the scheduler
+        ChannelSettings.from_config(config)
+    except ValueError as exc:
+        fail(str(exc))
     holder: dict[str, Any] = {}
     metrics_dir = _metrics_dir()
 

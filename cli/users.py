@@ -14,7 +14,14 @@ import click
 from sqlalchemy import select
 
 from cli.base import CliContext, cli, emit, fail, json_option
-from engine.admin.users import UserFields, change_user, create_user, reset_password, reset_second_factor, set_active
+from engine.admin.users import (
+    UserFields,
+    change_user,
+    create_user,
+    reset_password,
+    reset_second_factor,
+    set_active,
+)
 from engine.clock import SystemClock
 from engine.db import transaction
 from engine.errors import CityCaseError

@@ -56,6 +56,12 @@ def _functions() -> dict[str, Callable[..., Any]]:
     return {**SAFE_BUILTINS, **expression_functions()}
 
 
+def _data_readers() -> frozenset[str]:
+    from handlers import REGISTRY
+
+    return frozenset(name for name, spec in REGISTRY.items() if spec.reads_data)
+
+
 def _check_tree(tree: ast.AST, text: str, functions: frozenset[str]) -> None:
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
@@ -128,8 +134,19 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
 
     def __init__(self) -> None:
         super().__init__({})
-        self._functions = _functions()
         self._local = threading.local()
+        self._functions = {name: self._with_data(func) if name in _data_readers() else func
+                           for name, func in _functions().items()}
+
+    def _with_data(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func`` sees the evaluated expression's names as its task's data (handlers.context)."""
+        from handlers.context import using_task_data
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with using_task_data(self._local.evaluator.names):
+                return func(*args, **kwargs)
+
+        return call
 
     def _evaluator(self, names) -> simpleeval.EvalWithCompoundTypes:
         # One evaluator per thread, reused: building one costs more than most evaluations.

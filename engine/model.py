@@ -53,6 +53,13 @@ class TimeUnit(StrEnum):
     WORKDAY = "workday"
 
 
+class LimitCalendar(StrEnum):
+    """Which calendar a time limit is counted on (time_limits.dmn's ``calendar`` column)."""
+
+    WORKING = "working"  # the working-time calendar: work windows of working days
+    NATURAL = "natural"  # around the clock (emergencies): every minute counts
+
+
 class Urgency(StrEnum):
     NORMAL = "normal"
     URGENT = "urgent"

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -109,6 +110,8 @@ class User(Base):
     # hashed like a password; the last accepted time step makes every code single-use.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # On the 24/7 duty rota (值班): the person alerted at once, day or night (engine.notify).
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ApiKey(Base):
@@ -460,3 +463,4 @@ class AccessLogEntry(Base):
 from engine import sessions as _sessions  # noqa: E402,F401
 from engine.admin import models as _admin_models  # noqa: E402,F401
 from engine.devices import models as _device_models  # noqa: E402,F401
+from engine.notify import models as _notify_models  # noqa: E402,F401

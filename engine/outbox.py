@@ -42,6 +42,9 @@ BACKOFF_CAP = timedelta(hours=1)
 MAX_ATTEMPTS = 10
 CLAIM_LEASE = timedelta(minutes=5)  # longer than any sender may take for one batch
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+# Messages for people are fanned out into notices and channel rows (engine.notify.fanout), never
+# sent as they are; this is how their canonical JSON payload marks them.
+PEOPLE_MARK = '"audience":"people"'
 ERROR_MAX_CHARS = 2000
 
 
@@ -90,7 +93,8 @@ class _Claimed:
 def _claim(factory: sessionmaker[Session], now: datetime, batch: int) -> list[_Claimed]:
     with write_transaction(factory) as session:
         stmt = (select(Outbox.id, Outbox.kind, Outbox.payload, Outbox.attempts)
-                .where(Outbox.delivered_at.is_(None), Outbox.next_attempt_at <= now)
+                .where(Outbox.delivered_at.is_(None), Outbox.next_attempt_at <= now,
+                       Outbox.payload.not_like(f"%{PEOPLE_MARK}%"))
                 .order_by(Outbox.next_attempt_at, Outbox.id)
                 .limit(batch))
         if session.get_bind().dialect.name == "postgresql":

@@ -41,6 +41,8 @@ from engine.errors import Conflict
 from engine.exchange.peers import Peer, peers_from_config
 from engine.model import EngineContext
 from engine.models import Case, Deadline
+from engine.notify.channels import ChannelSettings, routing_sender
+from engine.notify.fanout import fan_out
 
 log = logging.getLogger("citycase.scheduler")
 
@@ -117,15 +119,18 @@ def fire_case(factory: sessionmaker[Session], ctx: EngineContext, case_id: int) 
 def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500,
          sender: outbox.Sender | None = None, outbox_batch: int = 100,
          checkpoints: CheckpointPolicy | None = None, snapshots: bool = False,
-         devices: bool = False, exchange: Sequence[Peer] = ()) -> dict[str, int]:
+         devices: bool = False, channels: ChannelSettings | None = None,
+         exchange: Sequence[Peer] = ()) -> dict[str, int]:
     """Fire every case with due timers (claimed ``batch`` at a time), then deliver the outbox.
 
     Returns {"fired": cases whose timers fired, "skipped": cases left to another scheduler or
     the next tick, "errors": cases whose firing raised (logged; retried next tick),
     "delivered"/"failed": outbox delivery attempts}. With ``snapshots`` it also freezes last
     month's evaluation once the first working day of this month has come (engine.evaluation);
-    with ``devices`` it files a maintenance case for each device silent past its rule (engine.devices);
-    for each ``exchange`` peer it sends what the peer has not had yet (engine.exchange).
+    with ``devices`` it files a maintenance case for each device silent past its rule (engine.devices).
+    Messages for people are fanned out into notices (each counted as delivered) and, with
+    ``channels``, sent by e-mail and webhook (engine.notify). For each ``exchange`` peer it sends
+    what the peer has not had yet (engine.exchange).
     """
     counts = {"fired": 0, "skipped": 0, "errors": 0, "delivered": 0, "failed": 0}
     now = ctx.clock.now()
@@ -146,8 +151,14 @@ def tick(factory: sessionmaker[Session], ctx: EngineContext, *, batch: int = 500
             break
         # Keyset on (first due, case id): a case skipped in this tick is not retried before the next.
         after = (due[-1][1], due[-1][0])
-    delivered, failed = outbox.deliver(factory, ctx.clock, sender or outbox.log_sender, batch=outbox_batch)
-    counts["delivered"], counts["failed"] = delivered, failed
+    # Messages for people become notices and channel rows first, so this tick already sends them.
+    # A message handed to its people (their notices) counts as delivered.
+    fanned = fan_out(factory, ctx.clock, channels.enabled if channels else frozenset(), ctx.timezone)
+    send = sender or outbox.log_sender
+    if channels is not None:
+        send = routing_sender(channels, ctx.clock, send)
+    delivered, failed = outbox.deliver(factory, ctx.clock, send, batch=outbox_batch)
+    counts["delivered"], counts["failed"] = fanned + delivered, failed
     if checkpoints is not None:
         counts["checkpoints"] = _checkpoint(factory, checkpoints, now)
     if snapshots:
@@ -230,16 +241,18 @@ def _setup(config: dict[str, Any], clock: Clock | None):
     ctx = EngineContext.from_config(config, clock or SystemClock())
     sender = outbox.get_sender(config.get("OUTBOX_SENDER") or "log")
     policy = CheckpointPolicy.from_config(config)
-    return engine, session_factory(engine), ctx, (sender, policy, tuple(peers_from_config(config)))
+    peers = tuple(peers_from_config(config))
+    return engine, session_factory(engine), ctx, (sender, policy, ChannelSettings.from_config(config), peers)
 
 
-Jobs = tuple[outbox.Sender, CheckpointPolicy, tuple[Peer, ...]]
+Jobs = tuple[outbox.Sender, CheckpointPolicy, ChannelSettings, tuple[Peer, ...]]
 
 
 def _job(factory, ctx: EngineContext, jobs: Jobs,
          on_tick: Callable[[dict[str, int]], None] | None) -> dict[str, int]:
-    sender, policy, peers = jobs
-    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True, devices=True, exchange=peers)
+    sender, policy, channels, peers = jobs
+    counts = tick(factory, ctx, sender=sender, checkpoints=policy, snapshots=True, devices=True, channels=channels,
+                  exchange=peers)
     if on_tick is not None:
         on_tick(counts)
     elif did_work(counts):

@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from engine import spiff_patches
 from engine.expressions import SafeEnvironment
 from engine.servicelog import current_log
+from handlers.context import using_task_data
 
 
 @lru_cache(maxsize=4096)
@@ -46,7 +47,8 @@ class CityCaseScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"service {operation_name!r} is not a registered handler", task=task)
         params = {name: p["value"] for name, p in (operation_params or {}).items()}
         try:
-            result = spec.func(**params)
+            with using_task_data(task.data):
+                result = spec.func(**params)
             encoded = orjson.dumps(result)
         except Exception as exc:
             # SpiffWorkflow 3.2.0's own error path references an undefined name; ours names the task.

@@ -20,17 +20,18 @@ class HandlerSpec:
     func: Callable[..., Any]
     in_expressions: bool  # may be called from gateway conditions / DMN cells / scripts
     recorded: bool = False  # result depends on the world (clock, calendar): recorded for replay
+    reads_data: bool = False  # reads the calling task's data (handlers.context.task_data)
 
 
 REGISTRY: dict[str, HandlerSpec] = {}
 
 
 def handler(name: str, *, in_expressions: bool = False,
-            recorded: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+            recorded: bool = False, reads_data: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         if name in REGISTRY:
             raise ValueError(f"handler {name!r} registered twice")
-        REGISTRY[name] = HandlerSpec(name, func, in_expressions, recorded)
+        REGISTRY[name] = HandlerSpec(name, func, in_expressions, recorded, reads_data)
         return func
 
     return register

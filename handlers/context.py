@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +11,9 @@ from typing import Any, Protocol
 
 
 class DeadlineService(Protocol):
-    def start(self, limit: float, unit: str) -> dict[str, Any]: ...
+    """``calendar`` is time_limits.dmn's column: "natural" (around the clock) or working time."""
+
+    def start(self, limit: float, unit: str, calendar: Any = None) -> dict[str, Any]: ...
 
     def extend(self, deadline: dict[str, Any], amount: float, unit: str) -> dict[str, Any]: ...
 
@@ -19,8 +21,8 @@ class DeadlineService(Protocol):
 
     def resume(self, deadline: dict[str, Any]) -> dict[str, Any]: ...
 
-    def step(self, hours: float) -> tuple[datetime, datetime]:
-        """(warn_at, due_at) of a step limited to ``hours`` working hours from now."""
+    def step(self, hours: float, calendar: Any = None) -> tuple[datetime, datetime]:
+        """(warn_at, due_at) of a step limited to ``hours`` (working) hours from now."""
         ...
 
 
@@ -39,6 +41,26 @@ def service_context() -> ServiceContext:
     if ctx is None:
         raise RuntimeError("handler called outside an engine command")
     return ctx
+
+
+_data: contextvars.ContextVar[Mapping[str, Any] | None] = contextvars.ContextVar("citycase_task_data",
+                                                                                default=None)
+
+
+def task_data() -> Mapping[str, Any]:
+    """The data of the task whose service or expression called the handler (read only; empty outside)."""
+    return _data.get() or {}
+
+
+@contextmanager
+def using_task_data(data: Mapping[str, Any]) -> Iterator[None]:
+    """The engine hands a calling task's data to handlers that need more than their arguments
+    (a deadline's calendar comes from time_limits.dmn, not from each BPMN call site)."""
+    token = _data.set(data)
+    try:
+        yield
+    finally:
+        _data.reset(token)
 
 
 @contextmanager

@@ -34,6 +34,7 @@ from engine.commands.results import CaseResult
 from engine.commands.snapshot import Snapshot, case_status, snapshot
 from engine.commands.steps import step_workflow
 from engine.deadlines import Deadlines, parse
+from engine.departments import department_districts
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.fastsql import (
     DELETE_DEADLINES,
@@ -51,6 +52,7 @@ from engine.ids import IdSequence
 from engine.logs import CASE_NUMBER
 from engine.metrics import Command, observe_command
 from engine.model import Actor, EngineContext
+from engine.queries.visibility import SUB_CENTER_ROLES, task_district
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state, load_state
@@ -303,6 +305,11 @@ class CommandFrame:
         LIVE.move_head((self._db, case.id), case.version, case.last_hash, event.hash)
         return event.seq
 
+    def _department_district(self, tdata: dict[str, Any]) -> str | None:
+        """The district of the department the case is with (None: none yet, or a city-wide one)."""
+        code = tdata.get("department")
+        return department_districts(self.session).get(code) if isinstance(code, str) and code else None
+
     def _project_tasks(self, loaded: Loaded, after: Snapshot) -> list[tuple[str, Any]]:
         """The writes that keep the case's task rows equal to its READY user tasks (a diff, in memory)."""
         case, w, before = loaded.case, self.writer, loaded.before.ready
@@ -319,11 +326,13 @@ class CommandFrame:
             if isinstance(own, dict) and own.get("due_at"):
                 warn_at, due_at = parse(own["warn_at"]), parse(own["due_at"])
             elif tdata.get("step_hours"):
-                warn_at, due_at = self.deadlines().step(float(tdata["step_hours"]))
+                warn_at, due_at = self.deadlines().step(float(tdata["step_hours"]), tdata.get("calendar"))
             else:
                 warn_at = due_at = None
+            crossing = self._department_district(tdata) if info.role in SUB_CENTER_ROLES else None
+            district = task_district(info.role, case.district_code, crossing)
             rows.append({"id": str(task.id), "case_id": case.id, "spec_id": info.spec_id, "name": info.name,
-                         "role": info.role, "department_code": department, "district_code": case.district_code,
+                         "role": info.role, "department_code": department, "district_code": district,
                          "class_code": case.class_code, "source": case.source, "created_at": w.time(self.now),
                          "warn_at": w.time(warn_at), "due_at": w.time(due_at)})
         if rows:

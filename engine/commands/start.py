@@ -6,6 +6,8 @@ import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -18,8 +20,9 @@ from engine.errors import ValidationError
 from engine.fastsql import INSERT_CASE, NEXT_COUNTER
 from engine.history import GENESIS
 from engine.metrics import Command
-from engine.model import Actor, CaseStatus, EngineContext, EventKind, Role
+from engine.model import Actor, CaseStatus, EngineContext, EventKind, LimitCalendar, Role
 from engine.models import Attachment, Case, ReportReceipt
+from engine.notify.recipients import DUTY_LEADER
 
 IDEMPOTENCY_KEY_CHARS = (16, 64)
 
@@ -50,11 +53,24 @@ def start_case(session: Session, ctx: EngineContext, report: dict[str, Any], act
                           data={"initial": initial, "report": _event_report(r, photos),
                                 "reporter_commitment": reporter_commitment(salt, reporter)})
         frame.run(loaded, outcome, lambda wf: apply_start(wf, initial))
+        _alert_duty_leader(loaded.workflow, outcome, r)
         if idempotency_key is not None:  # same transaction: the case and its receipt exist together
             session.add(ReportReceipt(reporter=actor.username, idempotency_key=idempotency_key, case_id=case_id,
                                       created_at=frame.now))
             session.flush()  # a concurrent send of the same key fails here (primary key), not at commit
         return frame.save(loaded, outcome)
+
+
+def _alert_duty_leader(wf: BpmnWorkflow, outcome: Outcome, r: CheckedReport) -> None:
+    """A case whose limits run around the clock (time_limits.dmn: calendar natural — road collapse,
+    burst main, gas leak, flooding, any report marked emergency) alerts the duty leader at once,
+    day or night; the scheduler's next tick sends it (engine.notify)."""
+    natural = any(t.data.get("calendar") == LimitCalendar.NATURAL for t in wf.get_tasks(state=TaskState.READY))
+    if not natural:
+        return
+    text = f"紧急案件 {r.class_code}: {r.description or r.address or ''}".strip()
+    outcome.data.setdefault("outbox", []).append(
+        {"kind": "emergency", "to": DUTY_LEADER, "text": text[:500], "audience": "people", "emergency": True})
 
 
 def _receipt(session: Session, actor: Actor, key: str) -> CaseResult | None:

@@ -16,19 +16,28 @@ from engine.forms import validate as validate_form
 from engine.metrics import Command
 from engine.model import Actor, EngineContext, EventKind
 from engine.models import Department, TaskRow
-from engine.queries.visibility import check_task_permission
+from engine.queries.visibility import check_claim_permission, check_task_permission, may_take_over
 
 
-def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor) -> ClaimResult:
+def claim(session: Session, ctx: EngineContext, task_id: str, actor: Actor, *,
+          take_over: bool = False) -> ClaimResult:
+    """Claim a task; with ``take_over`` the city centre may claim one someone else holds (issue 15)."""
     with CommandFrame(session, ctx, Command.CLAIM) as frame:
         task = frame.task(task_id)
-        check_task_permission(actor, task)
+        (check_claim_permission if take_over else check_task_permission)(actor, task)
         case = frame.case(task.case_id)  # lock order: case first, like every other command
-        changed = updated(session, update(TaskRow).where(TaskRow.id == task_id, TaskRow.assignee.is_(None))
-                          .values(assignee=actor.username))
+        if take_over and may_take_over(actor, task):  # the city centre takes a claimed task over
+            changed = updated(session, update(TaskRow).where(TaskRow.id == task_id,
+                                                             TaskRow.assignee == task.assignee)
+                              .values(assignee=actor.username))
+            data = {"taken_over_from": task.assignee}
+        else:
+            changed = updated(session, update(TaskRow).where(TaskRow.id == task_id, TaskRow.assignee.is_(None))
+                              .values(assignee=actor.username))
+            data = {}
         if changed != 1 and task.assignee != actor.username:
             raise Conflict(f"task {task.name} was claimed by someone else")
-        frame.annotate(case, actor, EventKind.CLAIM, task)
+        frame.annotate(case, actor, EventKind.CLAIM, task, data or None)
         return ClaimResult(task_id, actor.username)
 
 

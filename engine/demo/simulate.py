@@ -277,6 +277,8 @@ class Simulator:
             late = sim.plan.late and row.spec_id == "handle"
             frac = rng.uniform(1.05, 1.5) if late else rng.uniform(0.1, 0.75)
             at = self.calendar.add_working_time(row.created_at, max(1.0, frac * limit), "minute")
+            if late != (at > row.due_at):  # a step counted around the clock (emergencies): clock time
+                at = row.created_at + (row.due_at - row.created_at) * frac
             return max(at, now + timedelta(minutes=1))
         return self.calendar.add_working_time(now, rng.uniform(5, 60), "minute")
 

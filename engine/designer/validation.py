@@ -334,7 +334,7 @@ def _class_inputs(name: str, root: etree._Element) -> list[tuple[str, str]]:
 
 
 def _check_dmn_rules(name: str, root: etree._Element, session: Session | None, out: list[Problem]) -> None:
-    from engine.model import TimeUnit
+    from engine.model import LimitCalendar, TimeUnit
 
     tables = _dmn_cells(name, root, out)
     for cell in tables.get("time_limits", []):
@@ -344,6 +344,10 @@ def _check_dmn_rules(name: str, root: etree._Element, session: Session | None, o
         if cell.output.endswith("_unit") and isinstance(cell.value, str) and cell.value not in tuple(TimeUnit):
             out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id, ProblemCode.BAD_UNIT,
                                {"output": cell.output, "value": cell.value, "units": ", ".join(TimeUnit)}))
+        if cell.output == "calendar" and cell.value not in tuple(LimitCalendar):
+            # the same problem as a unit outside its list: an output value outside the allowed ones
+            out.append(Problem(ProblemKind.TIME_LIMIT, name, cell.rule_id, ProblemCode.BAD_UNIT,
+                               {"output": cell.output, "value": str(cell.value), "units": ", ".join(LimitCalendar)}))
     if "dispatch" not in tables or session is None:
         return
     from engine.models import Department, ProblemClass

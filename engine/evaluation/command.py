@@ -84,7 +84,21 @@ def _form_has(field: str, value: str) -> Any:
     return Event.data.contains(f'"{field}":"{value}"')
 
 
-def today_counts(session: Session, now: datetime, tz: str) -> TodayCounts:
+def _case_in(district: str | None) -> list[Any]:
+    return [] if district is None else [Case.district_code == district]
+
+
+def _task_in(district: str | None) -> list[Any]:
+    return [] if district is None else [TaskRow.district_code == district]
+
+
+def _event_in(district: str | None) -> list[Any]:
+    if district is None:
+        return []
+    return [Event.case_id.in_(select(Case.id).where(Case.district_code == district))]
+
+
+def today_counts(session: Session, now: datetime, tz: str, district: str | None = None) -> TodayCounts:
     start = datetime.combine(now.astimezone(ZoneInfo(tz)).date(), time(0), ZoneInfo(tz))
     spec = Event.task_spec
     done = Event.kind == EventKind.COMPLETE
@@ -99,17 +113,17 @@ def today_counts(session: Session, now: datetime, tz: str) -> TodayCounts:
         n(and_(done, spec == "dispatch")),
         n(and_(done, spec == "handle", _form_has("outcome", "done"))),
         n(or_(and_(done, spec == "close"), self_closed)),
-    ).where(Event.at >= start, Event.at <= now)).one()
+    ).where(Event.at >= start, Event.at <= now, *_event_in(district))).one()
     overdue = session.scalar(select(func.count()).select_from(TaskRow).where(
-        TaskRow.role == Role.HANDLER, light_conditions(now)[Light.RED])) or 0
+        TaskRow.role == Role.HANDLER, light_conditions(now)[Light.RED], *_task_in(district))) or 0
     reported, filed, dispatched, handled, closed = (int(v) for v in row)
     return TodayCounts(reported, filed, dispatched, handled, closed, int(overdue))
 
 
-def department_lights(session: Session, now: datetime) -> list[DepartmentLights]:
+def department_lights(session: Session, now: datetime, district: str | None = None) -> list[DepartmentLights]:
     conds = light_conditions(now)
     cols = [func.sum(case((conds[light], 1), else_=0)) for light in (Light.GREEN, Light.YELLOW, Light.RED)]
-    stmt = (select(TaskRow.department_code, *cols).where(TaskRow.role == Role.HANDLER)
+    stmt = (select(TaskRow.department_code, *cols).where(TaskRow.role == Role.HANDLER, *_task_in(district))
             .group_by(TaskRow.department_code))
     names = {r.code: r.name for r in session.execute(select(Department.code, Department.name))}
     out = [DepartmentLights(code or "", names.get(code or "", code or ""), int(g or 0), int(y or 0), int(r or 0))
@@ -117,33 +131,34 @@ def department_lights(session: Session, now: datetime) -> list[DepartmentLights]
     return sorted(out, key=lambda d: (-d.red, -d.yellow, d.code))
 
 
-def open_by_grid(session: Session, now: datetime) -> list[GridPoint]:
+def open_by_grid(session: Session, now: datetime, district: str | None = None) -> list[GridPoint]:
     overdue = (select(TaskRow.case_id).where(TaskRow.due_at.is_not(None), TaskRow.due_at <= now)
                .distinct().subquery())
     stmt = (select(Case.grid_code, func.count(Case.id), func.count(overdue.c.case_id),
                    GridCell.min_lat, GridCell.max_lat, GridCell.min_lon, GridCell.max_lon)
             .join(GridCell, GridCell.code == Case.grid_code)
             .outerjoin(overdue, overdue.c.case_id == Case.id)
-            .where(Case.status.in_(OPEN_STATUSES))
+            .where(Case.status.in_(OPEN_STATUSES), *_case_in(district))
             .group_by(Case.grid_code, GridCell.min_lat, GridCell.max_lat, GridCell.min_lon, GridCell.max_lon))
     return [GridPoint(code, round((a + b) / 2, 6), round((c + d) / 2, 6), int(n), int(o))
             for code, n, o, a, b, c, d in session.execute(stmt)]
 
 
-def latest_reports(session: Session, tz: str, limit: int = LATEST) -> list[LatestReport]:
+def latest_reports(session: Session, tz: str, limit: int = LATEST, district: str | None = None) -> list[LatestReport]:
     stmt = (select(Case.number, Case.created_at, func.coalesce(ProblemClass.name, Case.class_code),
                    Case.district_code, Case.source)
-            .outerjoin(ProblemClass, ProblemClass.code == Case.class_code)
+            .outerjoin(ProblemClass, ProblemClass.code == Case.class_code).where(*_case_in(district))
             .order_by(Case.created_at.desc(), Case.id.desc()).limit(limit))
     zone = ZoneInfo(tz)
     return [LatestReport(number, at, f"{at.astimezone(zone):%H:%M}", name, district, source)
             for number, at, name, district, source in session.execute(stmt)]
 
 
-def command_view(session: Session, now: datetime, tz: str) -> CommandView:
-    grid = open_by_grid(session, now)
-    return CommandView(now, today_counts(session, now, tz), department_lights(session, now), grid,
-                       latest_reports(session, tz), sum(g.open for g in grid))
+def command_view(session: Session, now: datetime, tz: str, district: str | None = None) -> CommandView:
+    """The wall screen's figures: the whole city, or one district sub-center's (issue 15)."""
+    grid = open_by_grid(session, now, district)
+    return CommandView(now, today_counts(session, now, tz, district), department_lights(session, now, district),
+                       grid, latest_reports(session, tz, district=district), sum(g.open for g in grid))
 
 
 __all__ = ["CommandView", "DepartmentLights", "GridPoint", "LatestReport", "TodayCounts", "command_view"]

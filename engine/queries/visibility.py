@@ -16,6 +16,14 @@ Cases: the centre's roles (acceptor, shift leader, dispatcher), auditors and adm
 case; a leader sees every case unless tied to a department, then that department's; a handler
 only their department's; a supervisor their district's (all when not tied to one); anyone else
 (designers, citizens, the system) none through these pages.
+
+Sub-centers (issue 15: "one city platform, 6 district sub-centers"): an acceptor, shift leader or
+dispatcher with a ``district_code`` works at that district's sub-center and sees only its tasks
+and cases; one without (None) works at the city centre, which sees everything and may take over
+a claimed task (``claim(..., take_over=True)``).
+A task of these roles whose case has crossed districts (its department belongs to another
+district) goes up to the city: its row carries ``CITY_CENTER`` as district (``task_district``),
+which no sub-center matches.
 """
 
 from __future__ import annotations
@@ -31,6 +39,10 @@ from engine.models import Case, TaskRow
 
 # Supervisors tied to a district see only its tasks and cases.
 DISTRICT_ROLES = frozenset({Role.SUPERVISOR})
+# The centre's roles: at a district sub-center when tied to a district, else at the city centre.
+SUB_CENTER_ROLES = frozenset({Role.ACCEPTOR, Role.SHIFT_LEADER, Role.DISPATCHER})
+# The district a task row carries once its case went up to the city (no sub-center has it).
+CITY_CENTER = ""
 # Roles that see every case (a leader only when not tied to one department, see case_scope).
 ALL_CASES_ROLES = frozenset({Role.ACCEPTOR, Role.SHIFT_LEADER, Role.DISPATCHER, Role.AUDITOR, Role.ADMIN})
 
@@ -73,8 +85,24 @@ def task_scope(actor: Actor) -> TaskScope:
         role=actor.role,
         by_department=actor.role in DEPARTMENT_ROLES,
         department=actor.department_code,
-        district=actor.district_code if actor.role in DISTRICT_ROLES else None,
+        district=actor.district_code if actor.role in DISTRICT_ROLES | SUB_CENTER_ROLES else None,
     )
+
+
+def sub_center(actor: Actor) -> str | None:
+    """The district whose sub-center the actor works at (leaders not tied to a department too);
+    None: the city centre, or a role not organised by sub-center."""
+    if actor.role in SUB_CENTER_ROLES or (actor.role == Role.LEADER and not actor.department_code):
+        return actor.district_code or None
+    return None
+
+
+def task_district(role: str, case_district: str, department_district: str | None) -> str:
+    """The district a new task row carries: the case's, except that a sub-center task of a case
+    handled by another district's department goes up to the city centre (cases crossing districts)."""
+    if role in SUB_CENTER_ROLES and department_district is not None and department_district != case_district:
+        return CITY_CENTER
+    return case_district
 
 
 def task_visible(actor: Actor, row: Any) -> bool:
@@ -88,11 +116,27 @@ def check_task_visible(actor: Actor, row: Any) -> None:
         raise Forbidden(reason)
 
 
+def may_take_over(actor: Actor, row: Any) -> bool:
+    """The city centre may take over a task a sub-center (or a colleague) has claimed: an acceptor,
+    shift leader or dispatcher not tied to a district, for a task of their own role."""
+    return (actor.role in SUB_CENTER_ROLES and actor.district_code is None and row.role == actor.role
+            and bool(row.assignee) and row.assignee != actor.username)
+
+
 def check_task_permission(actor: Actor, row: Any) -> None:
     """Acting on a task: it must be visible, and a claimed task is its claimer's alone."""
     check_task_visible(actor, row)
     if row.assignee and row.assignee != actor.username:
         raise Forbidden(f"task {row.name} is claimed by {row.assignee}")
+
+
+def check_claim_permission(actor: Actor, row: Any) -> None:
+    """Claiming a task: as acting on it, except that the city centre may take a claimed task over
+    (explicitly, by claiming it: the claim event names whom it was taken from)."""
+    if may_take_over(actor, row):
+        check_task_visible(actor, row)
+    else:
+        check_task_permission(actor, row)
 
 
 def may_act_on_task(actor: Actor, row: Any) -> bool:
@@ -162,6 +206,8 @@ def case_scope(actor: Actor | None) -> CaseScope:
     if actor is None:
         return CaseScope(none=True)
     role = actor.role
+    if role in SUB_CENTER_ROLES and actor.district_code:
+        return CaseScope(district=actor.district_code)  # a sub-center: its district's cases
     if role in ALL_CASES_ROLES:
         return CaseScope(all=True)
     if role == Role.LEADER:
@@ -199,4 +245,5 @@ def may_supervise(actor: Actor, case: Any) -> bool:
 __all__ = ["TaskScope", "task_scope", "task_visible", "check_task_visible", "check_task_permission",
            "may_act_on_task", "assign_refusal", "may_assign", "assignable_filter",
            "task_visibility_filter", "CaseScope", "case_scope", "may_see_case",
-           "check_case_visible", "case_visibility_filter", "may_supervise", "ALL_CASES_ROLES", "DISTRICT_ROLES"]
+           "check_case_visible", "case_visibility_filter", "may_supervise", "ALL_CASES_ROLES", "DISTRICT_ROLES",
+           "SUB_CENTER_ROLES", "CITY_CENTER", "sub_center", "task_district", "may_take_over", "check_claim_permission"]

@@ -90,8 +90,11 @@ DECISIONS: dict[tuple[str, str], object] = {
         ("class_create", "POST"), ("class_page", "GET"), ("class_change", "POST"), ("component_list", "GET"),
         ("component_import", "POST"), ("calendar_page", "GET"), ("calendar_mark", "POST"),
         ("calendar_import", "POST"))},
+    ("notifications.notices", "GET"): SIGNED_IN, ("notifications.read_all", "POST"): SIGNED_IN,
+    ("notifications.settings", "GET"): SIGNED_IN, ("notifications.save_settings", "POST"): SIGNED_IN,
+    ("notifications.dead_letter_page", "GET"): ("admin",), ("notifications.retry", "POST"): ("admin",),
 }
-SAMPLES = {"key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
+SAMPLES = {"outbox_id": 999999, "key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
            "name": "case_lifecycle.bpmn", "username": "no-such-user"}
 _addresses = itertools.count(1)

@@ -94,6 +94,9 @@ def test_outbox_backlog_counts_undelivered_messages(app, city, clock):
     client = app.test_client()
     supervisor_case(city, clock)
     clock.advance(timedelta(days=30))
+    with city.session() as s:  # messages for people become notices; a gateway message waits on its gateway
+        s.add(Outbox(case_id=None, kind="sms", payload='{"to": "13800000000", "text": "hi"}', created_at=clock.now(),
+                     attempts=0, next_attempt_at=clock.now()))
     tick(city.factory, EngineContext(clock), sender=_refuse)  # every delivery fails: the messages wait
     with city.session() as s:
         waiting = s.scalar(select(func.count()).select_from(Outbox).where(Outbox.delivered_at.is_(None)))

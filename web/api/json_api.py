@@ -206,8 +206,10 @@ def get_task(task_id: str):
 @api_bp.post("/tasks/<task_id>/claim")
 def claim_task(task_id: str):
     actor = api_actor(INBOX_ROLES)
-    json_body(required=False)
-    return jsonify(claim(get_session(), engine_context(), task_id, actor).as_dict())
+    take_over = json_body(required=False).get("take_over", False)
+    if not isinstance(take_over, bool):
+        raise ValidationError("take_over must be true or false", {"take_over": "true or false"})
+    return jsonify(claim(get_session(), engine_context(), task_id, actor, take_over=take_over).as_dict())
 
 
 @api_bp.post("/tasks/<task_id>/release")

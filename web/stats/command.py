@@ -8,9 +8,10 @@ from typing import Any
 from flask import jsonify, render_template
 
 from engine.evaluation.command import command_view
+from engine.queries.visibility import sub_center
 from web.assets import echarts_installed, leaflet_installed
 from web.extensions import get_session
-from web.security import config, now, role_required
+from web.security import config, current_actor, now, role_required
 from web.stats import bp
 
 COMMAND_ROLES = ("leader", "shift_leader", "dispatcher", "auditor", "admin")
@@ -28,7 +29,7 @@ def command() -> Any:
 @bp.route("/command/data.json")
 @role_required(*COMMAND_ROLES)
 def command_data() -> Any:
-    view = command_view(get_session(), now(), config()["TIMEZONE"])
+    view = command_view(get_session(), now(), config()["TIMEZONE"], sub_center(current_actor()))
     response = jsonify(view.as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,7 +9,6 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from engine.errors import ValidationError
-from engine.evaluation import Kind
 from engine.evaluation.forecast import forecast_view
 from engine.evaluation.trends import Bucket, heat, repeats, trend
 from engine.models import ProblemClass, Region
@@ -45,7 +44,7 @@ def _choice(name: str, options: tuple[str, ...], default: str) -> str:
 @bp.route("/stats/hotspots")
 @role_required(*STATS_ROLES)
 def hotspots() -> Any:
-    stats_scope(current_actor()).check(kind_for_city_wide())
+    stats_scope(current_actor()).check_city_wide()
     period = requested_period()
     class_code = request.args.get("class") or None
     within = _int_arg("within", 7, 1, MAX_WITHIN_DAYS)
@@ -72,7 +71,3 @@ def hotspots() -> Any:
         class_code=class_code, within=within, bucket=bucket, by=by, repeats=repeats(s, period, within),
         forecast=forecast, names=names, data=data, leaflet=leaflet_installed(), echarts=echarts_installed())
 
-
-def kind_for_city_wide() -> Kind:
-    """Hotspots cover the whole city: the district kind's scope (refused to a department's leader)."""
-    return Kind.DISTRICT

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import request
+from flask_babel import gettext as _
 
 from engine.errors import ValidationError
 from engine.evaluation import Kind, Period
+from engine.evaluation.metrics import REGION_KINDS
 from engine.evaluation.periods import days_period, month_of, parse_day, parse_period
 from engine.model import Actor, Role
 from web.messages import PageForbidden
@@ -22,11 +24,29 @@ STATS_ROLES = (Role.LEADER, Role.SHIFT_LEADER, Role.AUDITOR, Role.ADMIN)
 @dataclass(frozen=True)
 class StatsScope:
     department: str | None  # None: every unit of every kind
+    district: str | None = None  # a sub-center: its district's regions only (issue 15)
 
     def kinds(self) -> list[Kind]:
+        if self.district:
+            return list(REGION_KINDS)
         return [Kind.DEPARTMENT] if self.department else list(Kind)
 
+    def has(self, key: str) -> bool:
+        """A sub-center's units: its district and the streets, communities and cells inside it
+        (their codes begin with the district's)."""
+        return self.district is None or key.startswith(self.district)
+
+    def check_city_wide(self) -> None:
+        """City-wide views (hotspots): neither a department's leader nor a sub-center."""
+        if self.district:
+            raise PageForbidden(_("You may only see your sub-center's evaluation."))
+        self.check(Kind.DISTRICT)
+
     def check(self, kind: Kind, key: str | None = None) -> None:
+        if self.district:
+            if kind not in REGION_KINDS or (key is not None and not self.has(key)):
+                raise PageForbidden(_("You may only see your sub-center's evaluation."))
+            return
         if self.department is None:
             return
         if kind != Kind.DEPARTMENT or (key is not None and key != self.department):
@@ -36,6 +56,8 @@ class StatsScope:
 def stats_scope(actor: Actor) -> StatsScope:
     if actor.role == Role.LEADER and actor.department_code:
         return StatsScope(actor.department_code)
+    if actor.role in (Role.LEADER, Role.SHIFT_LEADER) and actor.district_code:
+        return StatsScope(None, actor.district_code)  # a district sub-center's leader or shift leader
     return StatsScope(None)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Response, render_template, request
@@ -47,7 +48,11 @@ def _lang() -> str:
     return "en" if is_english() else "zh"
 
 
-def _scoped(result: KindResult, scope: StatsScope) -> KindResult:
+def _scoped(result: KindResult, scope: StatsScope, district: KindResult) -> KindResult:
+    if scope.district:  # a sub-center: its own units, and its district's figures as the total
+        units = [u for u in result.units if scope.has(u.key)]
+        own = next((u for u in district.units if u.key == scope.district), None)
+        return KindResult(result.kind, result.period, units, own or replace(result.total, counts={}, rates={}))
     if scope.department is None:
         return result
     units = [u for u in result.units if u.key == scope.department]
@@ -55,7 +60,8 @@ def _scoped(result: KindResult, scope: StatsScope) -> KindResult:
 
 
 def _result(period: Period, kind: Kind, scope: StatsScope) -> KindResult:
-    return _scoped(cached_evaluate(get_session(), period, now()).kinds[kind], scope)
+    evaluation = cached_evaluate(get_session(), period, now())
+    return _scoped(evaluation.kinds[kind], scope, evaluation.kinds[Kind.DISTRICT])
 
 
 def _deltas(current: KindResult, other: KindResult) -> dict[str, float | None]:

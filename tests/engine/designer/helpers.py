@@ -29,7 +29,6 @@ def with_department(files: dict[str, str], class_code: str, department: str) -> 
 
 def with_first_limit(files: dict[str, str], value: str) -> dict[str, str]:
     dmn = files["time_limits.dmn"]
-    changed = dmn.replace('<outputEntry id="Out_time_limits_1_0"><text>2</text>',
-                          f'<outputEntry id="Out_time_limits_1_0"><text>{value}</text>', 1)
+    changed = re.sub(r'(<outputEntry id="Out_time_limits_1_0"><text>)[^<]*', rf"\g<1>{value}", dmn, count=1)
     assert changed != dmn
     return {**files, "time_limits.dmn": changed}

@@ -34,4 +34,4 @@ def test_dmn_rows_bpmn_elements_and_form_fields_are_named():
     assert len([c for c in d.changes if c.file == "case_lifecycle.bpmn"]) == 1
     assert d.added_files == ["forms/new.form"]
     rule = next(c for c in d.changes if c.element_id == "Rule_time_limits_1")
-    assert rule.before.startswith('"E0401" | - | 2 |') and rule.after.startswith('"E0401" | - | 3 |')
+    assert rule.before.startswith('"E0401" | - | 120 |') and rule.after.startswith('"E0401" | - | 3 |')

@@ -32,7 +32,7 @@ def test_each_problem_names_its_element():
 def test_untyped_form_field_and_bad_dmn_output():
     files = bpmn_files()
     form = files["forms/check.form"].replace('"type": "radio"', '"type": "mystery"', 1)
-    dmn = files["time_limits.dmn"].replace('<text>"workhour"</text>', "<text>7</text>", 1)
+    dmn = files["time_limits.dmn"].replace('<text>"minute"</text>', "<text>7</text>", 1)
     found = _found({**files, "forms/check.form": form, "time_limits.dmn": dmn})
     assert ("form", "forms/check.form", "Field_verdict") in found
     assert ("dmn", "time_limits.dmn", "Out_time_limits_1_1") in found
