@@ -129,7 +129,7 @@ def test_warning_then_overdue_escalation_fire_exactly_once(city, clock):
     assert len(escalations(city, case_id)) == 1
     assert outbox_kinds(city, case_id) == ["deadline_warning", "overdue"]
     assert len(timer_events(city, case_id)) == 2
-    assert len(notices(city, case_id)) == 3
+    assert len(notices(city, case_id)) == 5
 
 
 def _fire_then_crash(monkeypatch, exc: BaseException, *, before: bool = False):
