@@ -159,7 +159,8 @@ def migrate(version_id: int):
         for check in (c for c in checks if c.movable):
             try:
                 with transaction(state().factory) as own:  # each case in its own transaction
-                    moved.append(migration.move(own, check.case_id, version_id, actor, at))
+                    moved.append(migration.move(own, check.case_id, version_id, actor, at,
+                                                 state().config["AUDIT_HASH"]))
             except CityCaseError as exc:
                 failed.append((check.number, str(exc)))
         checks = migration.plan(get_session(), version_id) if not moved else \
