@@ -153,3 +153,25 @@ def test_a_city_configured_for_sm3_chains_new_reports_with_it(runner, city, case
                  "(SELECT id FROM case_record WHERE number = :n)", n=number)
     broken = json.loads(run(runner, city.url, "verify", "--chain-only", "--json", code=1).stdout)
     assert [(p["number"], p["seq"], p["kind"]) for p in broken["problems"]] == [(number, 1, "edited")]
+
+
+def test_a_truncated_access_log_fails_verify_and_verify_against(runner, city, cases, clock, tmp_path):
+    from datetime import timedelta
+
+    from engine.audit import access_log
+
+    with city.session() as s:
+        for i in range(4):
+            access_log.record(s, access_log.Accessor("auditor1", "auditor"), access_log.AccessAction.VIEW_CASE,
+                              clock.advance(timedelta(minutes=1)), cases[i])
+    run(runner, city.url, "checkpoint", "create")
+    export, key = tmp_path / "checkpoints.json", tmp_path / "public.pem"
+    run(runner, city.url, "checkpoint", "export", str(export))
+    run(runner, city.url, "checkpoint", "public-key", str(key))
+    tamper(city, "DELETE FROM audit_access WHERE seq >= 3")
+    out = run(runner, city.url, "verify", "--chain-only", code=1).stdout
+    assert "[access_log_missing]" in out and "entries 3–4 were removed" in out
+    tamper(city, "DELETE FROM audit_checkpoint")
+    against = run(runner, city.url, "verify", "--chain-only", "--against", str(export), "--public-key", str(key),
+                  "--json", code=1)
+    assert "access_log_missing" in {p["kind"] for p in json.loads(against.stdout)["problems"]}
