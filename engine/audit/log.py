@@ -132,6 +132,12 @@ def check_access(session: Session, checkpoints: list[SignedCheckpoint]) -> list[
         where = f"entry {broken.seq}: " if broken.seq else ""
         kind = ProblemKind.ACCESS_LOG_MISSING if "missing" in broken.reason else ProblemKind.ACCESS_LOG_CHANGED
         problems.append(Problem(kind, f"the auditor access log is broken at {where}{broken.reason}"))
+    return problems + check_access_anchors(session, checkpoints)
+
+
+def check_access_anchors(session: Session, checkpoints: list[SignedCheckpoint]) -> list[Problem]:
+    """The access log's end against every checkpoint's signed head (entries, last hash)."""
+    problems: list[Problem] = []
     anchored = [cp for cp in checkpoints if isinstance(cp.body.access_size, int) and cp.body.access_size > 0]
     if not anchored:
         return problems
@@ -179,4 +185,4 @@ def check_case_numbers(session: Session) -> list[Problem]:
     return problems
 
 
-__all__ = ["check_signatures", "check_roots", "check_access", "check_case_numbers"]
+__all__ = ["check_signatures", "check_roots", "check_access", "check_access_anchors", "check_case_numbers"]
