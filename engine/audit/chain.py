@@ -69,23 +69,25 @@ def _fast_iso(at: Any) -> str:
 
 def check_case(head: CaseHead, rows: Sequence[Sequence[Any]], locate: Locator | None = None) -> list[Problem]:
     """The first break in the case's chain, or a head that disagrees with it; [] when intact."""
-    prev, expected = GENESIS, 1
-    hashes, dumps, sort_keys, fast_iso = CHAIN_HASHES, orjson.dumps, orjson.OPT_SORT_KEYS, _fast_iso
-    for row in rows:
-        seq, at = row[SEQ], row[AT]
+    prev, expected, number = GENESIS, 1, head.number
+    hashes, dumps, fast_iso = CHAIN_HASHES, orjson.dumps, _fast_iso
+    for seq, at, actor, kind, task_id, task_spec, data, spec_hash, prev_hash, digest, alg, *_ in rows:
         try:
-            # The fast path: the same computation as row_hash, inlined (it runs for every event).
-            at_iso = fast_iso(at)
-            canonical = dumps({"case": head.number, "seq": seq, "at": at_iso, "actor": row[ACTOR],
-                               "kind": row[KIND], "task_id": row[TASK_ID], "task_spec": row[TASK_SPEC],
-                               "data": row[DATA], "spec_hash": row[SPEC_HASH]}, option=sort_keys)
-            ok = (seq == expected and row[PREV_HASH] == prev
-                  and hashes[row[HASH_ALG]](prev.encode() + canonical).hexdigest() == row[HASH])
+            # The fast path: row_hash inlined (it runs for every event). The keys are written in
+            # sorted order, so orjson gives the sorted-key canonical form without sorting.
+            if at.__class__ is str and len(at) == 26 and at[10] == " " and at[19] == ".":  # SQLite's text
+                at_iso = f"{at[:10]}T{at[11:19]}{'' if at[20:] == '000000' else at[19:]}+00:00"
+            else:
+                at_iso = fast_iso(at)
+            canonical = dumps({"actor": actor, "at": at_iso, "case": number, "data": data, "kind": kind,
+                               "seq": seq, "spec_hash": spec_hash, "task_id": task_id, "task_spec": task_spec})
+            ok = (seq == expected and prev_hash == prev
+                  and hashes[alg](prev.encode() + canonical).hexdigest() == digest)
         except (TypeError, ValueError, AttributeError, KeyError, orjson.JSONEncodeError):
             ok = False
         if not ok:
-            return [_classify(head, rows, row, expected, prev, locate)]
-        prev, expected = row[HASH], expected + 1
+            return [_classify(head, rows, rows[expected - 1], expected, prev, locate)]
+        prev, expected = digest, expected + 1
     return _check_head(head, expected - 1, prev)
 
 

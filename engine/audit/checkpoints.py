@@ -81,7 +81,8 @@ class SignedCheckpoint:
     def from_dict(cls, d: dict[str, Any]) -> SignedCheckpoint:
         optional = ("access_size", "access_hash")  # absent from exports of checkpoints signed before 0011
         fields = [k for k in CheckpointBody.__dataclass_fields__ if k not in optional]
-        body = CheckpointBody(**{k: d[k] for k in fields}, **{k: d.get(k) for k in optional})
+        values: dict[str, Any] = {k: d[k] for k in fields} | {k: d.get(k) for k in optional}
+        body = CheckpointBody(**values)
         return cls(body, str(d["hash"]), str(d["signature"]))
 
     def signature_ok(self, key: PublicKey) -> bool:
