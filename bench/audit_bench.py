@@ -91,15 +91,22 @@ def _measure(results: Results, name: str, url: str, events: int) -> None:
     chain2, chain_cpu = _timed(results, url, False, 2)
     results.add(f"{name}: verify --chain-only, 2 processes", chain2, "cases/s", CHAIN_TARGET)
     results.add(f"{name}: verify --chain-only, CPU cost x {cores} cores (rate on idle cores)", chain_cpu * cores,
-                "cases/s")
+                "cases/s", CHAIN_TARGET)
     replay1, _ = _timed(results, url, True, 1)
     results.add(f"{name}: verify (full replay), 1 process", replay1, "cases/s")
     replay2, replay_cpu = _timed(results, url, True, 2)
     results.add(f"{name}: verify (full replay), 2 processes", replay2, "cases/s")
     results.add(f"{name}: full replay of {REPLAY_CASES:,} cases, 2 processes (extrapolated)",
                 REPLAY_CASES / replay2, "s", f"<= {REPLAY_TARGET_SECONDS}")
+    idle_seconds = REPLAY_CASES / (replay_cpu * cores)
     results.add(f"{name}: full replay of {REPLAY_CASES:,} cases on {cores} idle cores (from CPU cost)",
-                REPLAY_CASES / (replay_cpu * cores), "s")
+                idle_seconds, "s", f"<= {REPLAY_TARGET_SECONDS}")
+    if idle_seconds > REPLAY_TARGET_SECONDS:
+        results.note(f"{name}: full replay measured at {replay_cpu * cores:,.0f} cases/s on {cores} idle cores "
+                     f"(≈ {idle_seconds:,.0f} s for {REPLAY_CASES:,} cases): the {REPLAY_TARGET_SECONDS} s target is "
+                     f"out of reach on {cores} cores. Replay re-runs every recorded step through SpiffWorkflow, and "
+                     f"that step's cost (the performance issue, #14) is nearly all of it; the audit's own work (chain, "
+                     f"row comparison) is the chain-only rate above")
     results.add(f"{name}: first checkpoint over the whole log (hash + sign)", _checkpoint_rate(url, events),
                 "events/s")
     log(f"audit: {name}: chain-only {chain1:.0f}/s (1), {chain2:.0f}/s (2), {chain_cpu * cores:.0f}/s on idle "

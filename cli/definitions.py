@@ -195,7 +195,7 @@ def migrate_command(ctx: CliContext, to_id: int, dry_run: bool, case_ref: str | 
     for n, check in enumerate(movable, start=1):
         try:
             with transaction(ctx.session_factory) as s:
-                moved.append(move(s, check.case_id, to_id, username, now).as_dict())
+                moved.append(move(s, check.case_id, to_id, username, now, ctx.config["AUDIT_HASH"]).as_dict())
         except CityCaseError as exc:
             refused.append({"case_id": check.case_id, "number": check.number, "reason": str(exc)})
         if n % 50 == 0 or n == len(movable):

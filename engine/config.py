@@ -132,7 +132,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_DIR", "CITYCASE_INSTANCE_DIR", str(PROJECT_ROOT / "instance"), str,
             "folder for files the app creates itself (the audit signing key, the secret key)"),
     Setting("AUDIT_HASH", "CITYCASE_AUDIT_HASH", "sha256", _one_of("sha256", "sm3"),
-            "hash of the global event log's Merkle tree and checkpoints: sha256, or sm3 (国密)"),
+            "hash of new history events' chains, the global log's Merkle tree and checkpoints: sha256, "
+            "or sm3 (国密); older events keep the hash they were written with"),
     Setting("AUDIT_SIGNATURE", "CITYCASE_AUDIT_SIGNATURE", "ed25519", _one_of("ed25519", "sm2"),
             "checkpoint signatures: ed25519, or sm2 (国密)"),
     Setting("AUDIT_SIGNING_KEY", "CITYCASE_AUDIT_SIGNING_KEY", "", str,

@@ -34,8 +34,8 @@ UPDATE_CASE = ("UPDATE case_record SET state = :state, version = :new_version, l
                "outcome = COALESCE(:outcome, outcome), closed_at = COALESCE(:closed_at, closed_at) "
                "WHERE id = :id AND version = :version")
 INSERT_EVENT = ("INSERT INTO event (case_id, seq, at, actor, kind, task_id, task_spec, data, spec_hash, "
-                "prev_hash, hash) VALUES (:case_id, :seq, :at, :actor, :kind, :task_id, :task_spec, :data, "
-                ":spec_hash, :prev_hash, :hash)")
+                "prev_hash, hash, hash_alg) VALUES (:case_id, :seq, :at, :actor, :kind, :task_id, :task_spec, "
+                ":data, :spec_hash, :prev_hash, :hash, :hash_alg)")
 DELETE_TASK = "DELETE FROM task WHERE id = :id"
 INSERT_TASK = ("INSERT INTO task (id, case_id, spec_id, name, role, department_code, district_code, class_code, "
                "source, assignee, created_at, warn_at, due_at, status) VALUES (:id, :case_id, :spec_id, :name, "

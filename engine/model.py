@@ -125,12 +125,14 @@ class Actor:
 
 @dataclass
 class EngineContext:
-    """What every command needs besides the session: the clock and the calendar settings."""
+    """What every command needs besides the session: the clock, the calendar settings and the
+    hash that chains new history events (AUDIT_HASH)."""
 
     clock: Clock
     timezone: str = "Asia/Shanghai"
     work_windows: str = "08:30-12:00,13:30-17:30"
+    hash_alg: str = "sha256"
 
     @classmethod
     def from_config(cls, config: dict[str, Any], clock: Clock) -> EngineContext:
-        return cls(clock, config["TIMEZONE"], config["WORK_WINDOWS"])
+        return cls(clock, config["TIMEZONE"], config["WORK_WINDOWS"], config.get("AUDIT_HASH", "sha256"))

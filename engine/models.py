@@ -273,7 +273,8 @@ class Deadline(Base):
 
 
 class Event(Base):
-    """Append-only history; hash = sha256(prev_hash + canonical event). Never updated or deleted."""
+    """Append-only history; hash = H(prev_hash + canonical event), H named by hash_alg (engine.history).
+    Never updated or deleted."""
 
     __tablename__ = "event"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
@@ -289,6 +290,8 @@ class Event(Base):
     spec_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The chain hash this event was hashed with (AUDIT_HASH when it was written; migration 0011).
+    hash_alg: Mapped[str] = mapped_column(String(16), default="sha256", server_default="sha256")
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
                       # The evaluation finds a period's events by time (migration 0005).
                       Index("ix_event_at", "at"))
@@ -401,6 +404,10 @@ class Checkpoint(Base):
     # The tree's right edge (roots of its perfect subtrees) so the next checkpoint extends it
     # instead of rehashing the whole log; verify never trusts it and recomputes from the events.
     frontier: Mapped[str] = mapped_column(Text)
+    # The auditor access log's head when signed (entries, hash of the last one): anchors its end
+    # so a truncated access log is found (migration 0011; NULL in checkpoints signed before).
+    access_size: Mapped[int | None] = mapped_column(BigInteger)
+    access_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 # --- evaluation (engine/evaluation) ---------------------------------------------------------

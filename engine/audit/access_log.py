@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine.history import GENESIS, canonical_json
 from engine.models import AccessLogEntry
 
-_LOCK_KEY = 0x63697479_6C6F67  # "citylog": the advisory lock that serializes appends on PostgreSQL
+LOCK_KEY = 0x63697479_6C6F67  # "citylog": the advisory lock that serializes appends on PostgreSQL
 
 
 class AccessAction(StrEnum):
@@ -58,7 +58,7 @@ def record(session: Session, who: Accessor, action: AccessAction, at: datetime, 
            details: dict[str, Any] | None = None) -> AccessLogEntry:
     """Append one entry in the caller's transaction (never commits)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     last = session.execute(select(AccessLogEntry.seq, AccessLogEntry.hash)
                            .order_by(AccessLogEntry.seq.desc()).limit(1)).first()
     seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
@@ -70,6 +70,23 @@ def record(session: Session, who: Accessor, action: AccessAction, at: datetime, 
     session.add(row)
     session.flush()
     return row
+
+
+def head(session: Session) -> tuple[int, str]:
+    """(entries, hash of the last one): what a signed checkpoint anchors; (0, GENESIS) when empty.
+    Entries are numbered 1..n, so the highest seq is the count an intact log has."""
+    last = session.execute(select(AccessLogEntry.seq, AccessLogEntry.hash)
+                           .order_by(AccessLogEntry.seq.desc()).limit(1)).first()
+    return (int(last.seq), str(last.hash)) if last else (0, GENESIS)
+
+
+def hashes_at(session: Session, seqs: Iterable[int]) -> dict[int, str]:
+    """The stored hash of each entry ``seq`` that still exists."""
+    wanted = sorted({int(s) for s in seqs})
+    if not wanted:
+        return {}
+    rows = session.execute(select(AccessLogEntry.seq, AccessLogEntry.hash).where(AccessLogEntry.seq.in_(wanted)))
+    return {int(seq): str(digest) for seq, digest in rows}
 
 
 def entries(session: Session, *, username: str | None = None, before_seq: int | None = None,
@@ -109,4 +126,5 @@ def check_chain(session: Session) -> ChainBreak | None:
         return ChainBreak(0, f"an entry cannot be read: {exc}")
 
 
-__all__ = ["AccessAction", "Accessor", "ChainBreak", "record", "entries", "check_chain", "entry_hash"]
+__all__ = ["AccessAction", "Accessor", "ChainBreak", "record", "entries", "check_chain", "entry_hash", "head",
+           "hashes_at", "LOCK_KEY"]

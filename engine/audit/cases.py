@@ -46,7 +46,7 @@ def _events(session: Session, lo: int, hi: int) -> Iterator[tuple[Any, list[Sequ
     # case_id last: the rows are used as they come, in EVENT_COLUMNS order (one more column at the end).
     rows = raw_rows(session, f"SELECT {EVENT_COLUMNS}, case_id FROM event WHERE case_id BETWEEN {int(lo)} AND "
                          f"{int(hi)} ORDER BY case_id, seq")
-    for case_id, group in groupby(rows, key=itemgetter(10)):
+    for case_id, group in groupby(rows, key=itemgetter(11)):
         yield case_id, list(group)
 
 

@@ -9,7 +9,6 @@ missing, unreadable) so the finding names the case, the seq and what happened.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,10 +17,10 @@ from typing import Any
 import orjson
 
 from engine.audit.problems import Problem, ProblemKind
-from engine.history import GENESIS
+from engine.history import CHAIN_HASHES, GENESIS, SHA256
 
-EVENT_COLUMNS = "seq, at, actor, kind, task_id, task_spec, data, spec_hash, prev_hash, hash"
-SEQ, AT, ACTOR, KIND, TASK_ID, TASK_SPEC, DATA, SPEC_HASH, PREV_HASH, HASH = range(10)
+EVENT_COLUMNS = "seq, at, actor, kind, task_id, task_spec, data, spec_hash, prev_hash, hash, hash_alg"
+SEQ, AT, ACTOR, KIND, TASK_ID, TASK_SPEC, DATA, SPEC_HASH, PREV_HASH, HASH, HASH_ALG = range(11)
 
 # Given (prev_hash, hash) of a row that is not this case's, the numbers of cases it may belong to.
 Locator = Callable[[Any, Any], list[str]]
@@ -52,7 +51,12 @@ def row_hash(number: str, row: Sequence[Any], prev: str, seq: Any = None) -> str
         "case": number, "seq": row[SEQ] if seq is None else seq, "at": iso_utc(row[AT]), "actor": row[ACTOR],
         "kind": row[KIND], "task_id": row[TASK_ID], "task_spec": row[TASK_SPEC], "data": row[DATA],
         "spec_hash": row[SPEC_HASH]}, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(prev.encode() + canonical).hexdigest()
+    return str(CHAIN_HASHES[_algorithm(row)](prev.encode() + canonical).hexdigest())
+
+
+def _algorithm(row: Sequence[Any]) -> Any:
+    """The row's chain hash; rows read without the column (older callers) are SHA-256."""
+    return row[HASH_ALG] if len(row) > HASH_ALG else SHA256
 
 
 def _fast_iso(at: Any) -> str:
@@ -65,23 +69,25 @@ def _fast_iso(at: Any) -> str:
 
 def check_case(head: CaseHead, rows: Sequence[Sequence[Any]], locate: Locator | None = None) -> list[Problem]:
     """The first break in the case's chain, or a head that disagrees with it; [] when intact."""
-    prev, expected = GENESIS, 1
-    sha256, dumps, sort_keys, fast_iso = hashlib.sha256, orjson.dumps, orjson.OPT_SORT_KEYS, _fast_iso
-    for row in rows:
-        seq, at = row[SEQ], row[AT]
+    prev, expected, number = GENESIS, 1, head.number
+    hashes, dumps, fast_iso = CHAIN_HASHES, orjson.dumps, _fast_iso
+    for seq, at, actor, kind, task_id, task_spec, data, spec_hash, prev_hash, digest, alg, *_ in rows:
         try:
-            # The fast path: the same computation as row_hash, inlined (it runs for every event).
-            at_iso = fast_iso(at)
-            canonical = dumps({"case": head.number, "seq": seq, "at": at_iso, "actor": row[ACTOR],
-                               "kind": row[KIND], "task_id": row[TASK_ID], "task_spec": row[TASK_SPEC],
-                               "data": row[DATA], "spec_hash": row[SPEC_HASH]}, option=sort_keys)
-            ok = (seq == expected and row[PREV_HASH] == prev
-                  and sha256(prev.encode() + canonical).hexdigest() == row[HASH])
-        except (TypeError, ValueError, AttributeError, orjson.JSONEncodeError):
+            # The fast path: row_hash inlined (it runs for every event). The keys are written in
+            # sorted order, so orjson gives the sorted-key canonical form without sorting.
+            if at.__class__ is str and len(at) == 26 and at[10] == " " and at[19] == ".":  # SQLite's text
+                at_iso = f"{at[:10]}T{at[11:19]}{'' if at[20:] == '000000' else at[19:]}+00:00"
+            else:
+                at_iso = fast_iso(at)
+            canonical = dumps({"actor": actor, "at": at_iso, "case": number, "data": data, "kind": kind,
+                               "seq": seq, "spec_hash": spec_hash, "task_id": task_id, "task_spec": task_spec})
+            ok = (seq == expected and prev_hash == prev
+                  and hashes[alg](prev.encode() + canonical).hexdigest() == digest)
+        except (TypeError, ValueError, AttributeError, KeyError, orjson.JSONEncodeError):
             ok = False
         if not ok:
-            return [_classify(head, rows, row, expected, prev, locate)]
-        prev, expected = row[HASH], expected + 1
+            return [_classify(head, rows, rows[expected - 1], expected, prev, locate)]
+        prev, expected = digest, expected + 1
     return _check_head(head, expected - 1, prev)
 
 
@@ -122,6 +128,9 @@ def _classify(head: CaseHead, rows: Sequence[Sequence[Any]], row: Sequence[Any],
         return found(ProblemKind.UNREADABLE, f"the data column is not JSON: {str(row[DATA])[:60]!r}", seq)
     if not all(isinstance(row[i], str) for i in (PREV_HASH, HASH, SPEC_HASH, ACTOR, KIND)):
         return found(ProblemKind.UNREADABLE, "a text column (actor, kind, hashes) holds a non-text value", seq)
+    if _algorithm(row) not in CHAIN_HASHES:
+        return found(ProblemKind.UNREADABLE, f"the hash_alg column names no known hash: {_algorithm(row)!r} "
+                                             f"(known: {', '.join(CHAIN_HASHES)})", seq)
     if seq > expected:
         missing = f"event {expected} is" if seq == expected + 1 else f"events {expected}–{seq - 1} are"
         return found(ProblemKind.MISSING_EVENT, f"{missing} missing from the history")

@@ -1,5 +1,10 @@
 """Signed checkpoints of the global event log: (tree size, root, time, previous checkpoint) signed.
 
+Each checkpoint also signs the auditor access log's head (``access_size`` entries, the hash of
+the last one): the access log is its own hash chain, which shows an edited entry but not a cut
+tail; the signed head anchors its end, so a truncated access log is found (``log.check_access``).
+Checkpoints signed before that (migration 0011) have no head and sign exactly what they did.
+
 A checkpoint covers every event with id <= ``last_event_id``, in id order; its root is the
 RFC 6962 Merkle tree head over their hashes (engine.audit.merkle). Checkpoints chain: each
 names the hash of the one before. The scheduler tick makes one every CHECKPOINT_EVERY_EVENTS
@@ -28,6 +33,7 @@ import orjson
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from engine.audit import access_log
 from engine.audit.merkle import TreeBuilder
 from engine.audit.rows import raw_rows
 from engine.audit.signing import PublicKey, SigningKey, digest_function
@@ -49,9 +55,14 @@ class CheckpointBody:
     hash_alg: str
     sig_alg: str
     key_id: str
+    access_size: int | None = None  # auditor access log entries when signed (None: signed before 0011)
+    access_hash: str | None = None  # … and the hash of the last of them
 
     def message(self) -> bytes:
-        return orjson.dumps(asdict(self), option=orjson.OPT_SORT_KEYS)
+        fields = asdict(self)
+        if self.access_size is None and self.access_hash is None:  # exactly what older checkpoints signed
+            del fields["access_size"], fields["access_hash"]
+        return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
 
     def digest(self) -> str:
         return digest_function(self.hash_alg)(self.message()).hex()
@@ -68,8 +79,11 @@ class SignedCheckpoint:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SignedCheckpoint:
-        fields = CheckpointBody.__dataclass_fields__
-        return cls(CheckpointBody(**{k: d[k] for k in fields}), str(d["hash"]), str(d["signature"]))
+        optional = ("access_size", "access_hash")  # absent from exports of checkpoints signed before 0011
+        fields = [k for k in CheckpointBody.__dataclass_fields__ if k not in optional]
+        values: dict[str, Any] = {k: d[k] for k in fields} | {k: d.get(k) for k in optional}
+        body = CheckpointBody(**values)
+        return cls(body, str(d["hash"]), str(d["signature"]))
 
     def signature_ok(self, key: PublicKey) -> bool:
         try:
@@ -79,8 +93,8 @@ class SignedCheckpoint:
             return False
 
 
-_STORED = ("SELECT tree_size, last_event_id, root, created_at, prev_hash, hash_alg, sig_alg, key_id, hash, "
-           "signature FROM audit_checkpoint ORDER BY id")
+_STORED = ("SELECT tree_size, last_event_id, root, created_at, prev_hash, hash_alg, sig_alg, key_id, access_size, "
+           "access_hash, hash, signature FROM audit_checkpoint ORDER BY id")
 
 
 def stored(session: Session) -> list[SignedCheckpoint]:
@@ -89,14 +103,14 @@ def stored(session: Session) -> list[SignedCheckpoint]:
     from engine.audit.chain import iso_utc
 
     out = []
-    for size, last, root, at, prev, hash_alg, sig_alg, key_id, digest, signature in \
+    for size, last, root, at, prev, hash_alg, sig_alg, key_id, access_size, access_hash, digest, signature in \
             session.connection().exec_driver_sql(_STORED):
         try:
             at = iso_utc(at)
         except (TypeError, ValueError):
             at = str(at)
-        out.append(SignedCheckpoint(CheckpointBody(size, last, root, at, prev, hash_alg, sig_alg, key_id),
-                                    str(digest), str(signature)))
+        out.append(SignedCheckpoint(CheckpointBody(size, last, root, at, prev, hash_alg, sig_alg, key_id,
+                                                   access_size, access_hash), str(digest), str(signature)))
     return out
 
 
@@ -110,6 +124,8 @@ def _lock_log(session: Session) -> None:
         # One checkpoint writer at a time (the lock conflicts with itself), then the gap-free prefix.
         session.execute(text("LOCK TABLE audit_checkpoint IN SHARE ROW EXCLUSIVE MODE"))
         session.execute(text("LOCK TABLE event IN SHARE MODE"))
+        # The access log's appenders hold this lock until they commit: its head read after it is final.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": access_log.LOCK_KEY})
     else:
         from engine.db import begin_immediate
 
@@ -117,10 +133,12 @@ def _lock_log(session: Session) -> None:
 
 
 def pending_events(session: Session) -> tuple[int, datetime | None]:
-    """(events not yet covered by a checkpoint, time of the latest checkpoint) — for ``due``."""
+    """(events and access-log entries not yet covered by a checkpoint, time of the latest
+    checkpoint) — for ``due``."""
     latest = _latest(session)
     after = latest.last_event_id if latest else 0
     count = session.scalar(select(func.count(Event.id)).where(Event.id > after)) or 0
+    count += max(0, access_log.head(session)[0] - ((latest.access_size or 0) if latest else 0))
     return count, (latest.created_at if latest else None)
 
 
@@ -148,17 +166,20 @@ def create(session: Session, key: SigningKey, hash_alg: str, now: datetime) -> S
                                          10_000):
         builder.add(leaf_data(event_hash))
         last_id = event_id
+    access_size, access_hash = access_log.head(session)
     if (latest is not None and last_id == latest.last_event_id and latest.hash_alg == hash_alg
-            and latest.key_id == key.public.fingerprint):
+            and latest.key_id == key.public.fingerprint and latest.access_size == access_size):
         return None  # nothing new (a changed algorithm or key does sign the same events anew)
     now = now.astimezone(UTC)
     body = CheckpointBody(builder.size, last_id, builder.root().hex(), now.isoformat(),
-                          latest.hash if latest else GENESIS, hash_alg, key.algorithm.value, key.public.fingerprint)
+                          latest.hash if latest else GENESIS, hash_alg, key.algorithm.value, key.public.fingerprint,
+                          access_size, access_hash)
     signed = SignedCheckpoint(body, body.digest(), key.sign(body.message()).hex())
     session.add(Checkpoint(tree_size=body.tree_size, last_event_id=body.last_event_id, root=body.root,
                            created_at=now, prev_hash=body.prev_hash, hash_alg=hash_alg, sig_alg=body.sig_alg,
                            key_id=body.key_id, signature=signed.signature, hash=signed.hash,
-                           frontier=json.dumps(builder.frontier())))
+                           frontier=json.dumps(builder.frontier()), access_size=access_size,
+                           access_hash=access_hash))
     session.flush()
     return signed
 

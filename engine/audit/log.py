@@ -9,6 +9,11 @@ streaming pass. Equal roots at every size also prove each later checkpoint consi
 earlier ones (both are computed from the same leaves). When they differ, the first failing
 checkpoint bounds the damage to the events between it and the one before.
 
+``check_access`` does for the auditor access log what the roots do for the events: its own
+hash chain shows an edited or removed entry, and each checkpoint's signed head (entries, last
+hash) shows a cut tail — the entries the checkpoint saw must all still be there, ending in the
+signed hash.
+
 ``check_case_numbers`` catches a deleted case (row, tasks and events): case numbers come from a
 per-day counter in the same transaction as the case, so numbers 1..counter must all exist.
 """
@@ -20,6 +25,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.audit import access_log
 from engine.audit.checkpoints import SignedCheckpoint, leaf_data
 from engine.audit.merkle import TreeBuilder
 from engine.audit.problems import Problem, ProblemKind
@@ -118,6 +124,42 @@ def _compare(cp: SignedCheckpoint, builder: TreeBuilder, previous_id: int) -> Pr
     return None
 
 
+def check_access(session: Session, checkpoints: list[SignedCheckpoint]) -> list[Problem]:
+    """The access log's chain, and its end against every checkpoint's signed head."""
+    problems: list[Problem] = []
+    broken = access_log.check_chain(session)
+    if broken is not None:
+        where = f"entry {broken.seq}: " if broken.seq else ""
+        kind = ProblemKind.ACCESS_LOG_MISSING if "missing" in broken.reason else ProblemKind.ACCESS_LOG_CHANGED
+        problems.append(Problem(kind, f"the auditor access log is broken at {where}{broken.reason}"))
+    return problems + check_access_anchors(session, checkpoints)
+
+
+def check_access_anchors(session: Session, checkpoints: list[SignedCheckpoint]) -> list[Problem]:
+    """The access log's end against every checkpoint's signed head (entries, last hash)."""
+    problems: list[Problem] = []
+    anchored = [cp for cp in checkpoints if isinstance(cp.body.access_size, int) and cp.body.access_size > 0]
+    if not anchored:
+        return problems
+    size, _ = access_log.head(session)
+    stored = access_log.hashes_at(session, [cp.body.access_size for cp in anchored])  # type: ignore[misc]
+    widest = max(anchored, key=lambda cp: cp.body.access_size or 0)
+    signed = widest.body.access_size or 0
+    if size < signed:
+        problems.append(Problem(ProblemKind.ACCESS_LOG_MISSING,
+                                f"the auditor access log ends at entry {size}, but the checkpoint of "
+                                f"{widest.body.created_at} signed {signed} entries: entries {size + 1}–{signed} "
+                                f"were removed (its tail was truncated)"))
+    for cp in anchored:
+        n = cp.body.access_size or 0
+        if n in stored and stored[n] != cp.body.access_hash:
+            problems.append(Problem(ProblemKind.ACCESS_LOG_CHANGED,
+                                    f"auditor access log entry {n} is not the one the checkpoint of "
+                                    f"{cp.body.created_at} signed: entries up to {n} were edited or replaced"))
+            break  # the first mismatch bounds the damage; later ones follow from it
+    return problems
+
+
 def check_case_numbers(session: Session) -> list[Problem]:
     """Case numbers issued by the per-day counters whose cases are gone."""
     issued = {name.removeprefix("case:"): value for name, value in
@@ -143,4 +185,4 @@ def check_case_numbers(session: Session) -> list[Problem]:
     return problems
 
 
-__all__ = ["check_signatures", "check_roots", "check_case_numbers"]
+__all__ = ["check_signatures", "check_roots", "check_access", "check_access_anchors", "check_case_numbers"]

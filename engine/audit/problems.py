@@ -28,6 +28,9 @@ class ProblemKind(StrEnum):
     LOG_CHANGED = "log_changed"          # the events a checkpoint covered hash to another root
     CHECKPOINT_INVALID = "checkpoint_invalid"  # bad signature, broken checkpoint chain, unreadable
     CHECKPOINT_MISSING = "checkpoint_missing"  # a checkpoint in an export that the database lost
+    # the auditor access log
+    ACCESS_LOG_MISSING = "access_log_missing"  # entries a checkpoint anchored are gone (a cut tail)
+    ACCESS_LOG_CHANGED = "access_log_changed"  # an entry was edited, or the log no longer ends where signed
 
 
 class NoteKind(StrEnum):

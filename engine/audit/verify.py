@@ -45,6 +45,7 @@ def history_checks(session: Session, options: Options) -> VerifyReport:
         against = list(options.against)
         report.extend(log.check_signatures(against, options.public_key))
         report.extend(log.check_roots(session, against))
+        report.extend(log.check_access(session, against))
         have = {c.hash for c in saved}
         for i, cp in enumerate(against, start=1):
             if cp.hash not in have:
@@ -55,10 +56,12 @@ def history_checks(session: Session, options: Options) -> VerifyReport:
     if not saved:
         report.add(Problem(NoteKind.NO_CHECKPOINT, "no signed checkpoint yet: deleted history is found only "
                                                    "through case heads and case numbers"))
+        report.extend(log.check_access(session, []))
         return report
     if options.public_key is not None:
         report.extend(log.check_signatures(saved, options.public_key))
     report.extend(log.check_roots(session, saved))
+    report.extend(log.check_access(session, saved))
     return report
 
 

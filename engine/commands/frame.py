@@ -290,7 +290,8 @@ class CommandFrame:
                   "department": after.data.get("department") or case.department_code, "outcome": outcome_name,
                   "closed_at": w.time(now) if outcome_name else None, "version": case.version}
         event = append_event(w, case.head, now, outcome.actor, outcome.kind, outcome.task_id, outcome.task_spec,
-                             outcome.data, advance=UPDATE_CASE, params=params, then=ops)
+                             outcome.data, advance=UPDATE_CASE, params=params, then=ops,
+                             algorithm=self.ctx.hash_alg)
         LIVE.put(loaded.key, LiveWorkflow(case.version + 1, event.hash, wf, loaded.ids.counter))
         return CaseResult(case.id, case.number, case.version + 1, status, event.seq)
 
@@ -300,7 +301,7 @@ class CommandFrame:
         """A history event that leaves the workflow alone (claim, release, rating…); its seq."""
         task_id, spec = (task.id, task.spec_id) if task else (None, None)
         event = append_event(self.writer, case.head, self.now, actor.username, kind, task_id, spec, data or {},
-                             advance=advance, params=params)
+                             advance=advance, params=params, algorithm=self.ctx.hash_alg)
         # The live workflow is unchanged, but its cache entry names the chain head: carry it forward.
         LIVE.move_head((self._db, case.id), case.version, case.last_hash, event.hash)
         return event.seq

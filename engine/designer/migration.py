@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine import definitions
 from engine.db import transaction
 from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
-from engine.history import canonical_json, event_hash
+from engine.history import SHA256, canonical_json, event_hash
 from engine.model import OPEN_STATUSES, EventKind
 from engine.models import Case, DefinitionVersion, Event, TaskRow
 from engine.services import SCRIPT_ENGINE
@@ -238,8 +238,9 @@ def plan(session: Session, to_id: int, case_ids: list[int] | None = None) -> lis
     return checks
 
 
-def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) -> Moved:
-    """Move one open case to ``to_id``; refuses (nothing written) when it cannot move."""
+def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime, algorithm: str = SHA256) -> Moved:
+    """Move one open case to ``to_id``; refuses (nothing written) when it cannot move. ``algorithm``:
+    the configured chain hash (AUDIT_HASH), as for every other event (engine.history)."""
     target, new = _target(session, to_id)
     case = session.scalar(select(Case).where(Case.id == case_id).with_for_update())
     if case is None:
@@ -255,14 +256,15 @@ def move(session: Session, case_id: int, to_id: int, actor: str, now: datetime) 
     seq, prev_hash, version = case.last_seq + 1, case.last_hash, case.version  # before the update refreshes them
     data_json = canonical_json({"from": old.sha256, "to": new.sha256, "from_id": old.id, "to_id": new.id})
     h = event_hash(prev_hash, case.number, seq, now, actor, EventKind.MIGRATION, None, None, data_json,
-                   new.sha256)
+                   new.sha256, algorithm)
     moved = update(Case).where(Case.id == case.id, Case.version == version).values(
         definition_id=new.id, state=state, version=version + 1, last_seq=seq, last_hash=h, updated_at=now)
     done = cast("CursorResult[Any]", session.execute(moved))
     if done.rowcount != 1:
         raise Conflict(f"case {case.number} was changed by someone else; run the migration again")
     session.add(Event(case_id=case.id, seq=seq, at=now, actor=actor, kind=str(EventKind.MIGRATION), task_id=None,
-                      task_spec=None, data=data_json, spec_hash=new.sha256, prev_hash=prev_hash, hash=h))
+                      task_spec=None, data=data_json, spec_hash=new.sha256, prev_hash=prev_hash, hash=h,
+                      hash_alg=algorithm))
     for row in session.scalars(select(TaskRow).where(TaskRow.case_id == case.id)):
         info = new.user_tasks.get(row.spec_id)
         if info is not None and info.name != row.name:
@@ -298,7 +300,7 @@ def _pending(to_id: int, after_id: int) -> Any:
 
 
 def migrate_batch(factory: sessionmaker[Session], to_id: int, actor: str, now: datetime, *, after_id: int = 0,
-                  size: int = BATCH_SIZE) -> Batch:
+                  size: int = BATCH_SIZE, algorithm: str = SHA256) -> Batch:
     """Look at the next ``size`` open cases (ids above ``after_id``) and move those that can move,
     each in its own transaction: no write lock is held across cases, and a case that fails (even
     unexpectedly) is reported while the others stay moved. The caller repeats with ``next_after``."""
@@ -311,7 +313,7 @@ def migrate_batch(factory: sessionmaker[Session], to_id: int, actor: str, now: d
     for check in (c for c in checks if c.movable):
         try:
             with transaction(factory) as own:
-                moved.append(move(own, check.case_id, to_id, actor, now))
+                moved.append(move(own, check.case_id, to_id, actor, now, algorithm))
         except CityCaseError as exc:
             failed.append((check.number, str(exc)))
         except Exception as exc:  # noqa: BLE001 — one broken case must not stop the migration of the others

@@ -133,3 +133,45 @@ def test_the_scheduler_signs_a_checkpoint_when_due(runner, city, cases):
 def test_verify_on_a_database_that_was_never_migrated_is_bad_usage(runner, tmp_path):
     result = run(runner, f"sqlite:///{tmp_path / 'empty.db'}", "verify", code=2)
     assert "citycase db upgrade" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_city_configured_for_sm3_chains_new_reports_with_it(runner, city, cases, tmp_path, monkeypatch):
+    """AUDIT_HASH=sm3 through the real entry point (system clock): new events are SM3, the older
+    SHA-256 cases keep verifying, and an edit of the SM3 chain names the case."""
+    monkeypatch.setenv("CITYCASE_AUDIT_HASH", "sm3")
+    lon, lat = city.city["center"]
+    report = tmp_path / "r.json"
+    report.write_text(json.dumps({"source": "citizen", "class_code": "E0102", "lon": lon, "lat": lat,
+                                  "description": "x"}))
+    number = json.loads(run(runner, city.url, "report", str(report), "--json").stdout)["number"]
+    with city.session() as s:
+        kinds = dict(s.execute(select(Case.number, Event.hash_alg).join(Event, Event.case_id == Case.id)).all())
+    assert kinds[number] == "sm3" and kinds[cases[0]] == "sha256"
+    out = json.loads(run(runner, city.url, "verify", "--json").stdout)
+    assert out["ok"] and out["checked"] == 5
+    tamper(city, "UPDATE event SET data = '{}' WHERE seq = 1 AND case_id = "
+                 "(SELECT id FROM case_record WHERE number = :n)", n=number)
+    broken = json.loads(run(runner, city.url, "verify", "--chain-only", "--json", code=1).stdout)
+    assert [(p["number"], p["seq"], p["kind"]) for p in broken["problems"]] == [(number, 1, "edited")]
+
+
+def test_a_truncated_access_log_fails_verify_and_verify_against(runner, city, cases, clock, tmp_path):
+    from datetime import timedelta
+
+    from engine.audit import access_log
+
+    with city.session() as s:
+        for i in range(4):
+            access_log.record(s, access_log.Accessor("auditor1", "auditor"), access_log.AccessAction.VIEW_CASE,
+                              clock.advance(timedelta(minutes=1)), cases[i])
+    run(runner, city.url, "checkpoint", "create")
+    export, key = tmp_path / "checkpoints.json", tmp_path / "public.pem"
+    run(runner, city.url, "checkpoint", "export", str(export))
+    run(runner, city.url, "checkpoint", "public-key", str(key))
+    tamper(city, "DELETE FROM audit_access WHERE seq >= 3")
+    out = run(runner, city.url, "verify", "--chain-only", code=1).stdout
+    assert "[access_log_missing]" in out and "entries 3–4 were removed" in out
+    tamper(city, "DELETE FROM audit_checkpoint")
+    against = run(runner, city.url, "verify", "--chain-only", "--against", str(export), "--public-key", str(key),
+                  "--json", code=1)
+    assert "access_log_missing" in {p["kind"] for p in json.loads(against.stdout)["problems"]}

@@ -287,3 +287,20 @@ class _Moving:
 
     def advance(self, _delta):
         return self._clock.now()
+
+
+def test_a_truncated_access_log_is_shown_on_its_page(app, city, walked):
+    from engine.audit import checkpoints
+    from engine.audit.signing import generate
+    from engine.clock import SystemClock
+
+    client = app.test_client()
+    login(client, "auditor1")
+    for _ in range(4):
+        client.get("/audit")
+    with city.session() as s:
+        checkpoints.create(s, generate("ed25519"), "sha256", SystemClock().now())
+    tamper(city, "DELETE FROM audit_access WHERE seq >= 3")  # what is left still chains
+    login(client, "admin1")
+    page = client.get("/audit/access").get_data(as_text=True)
+    assert "access-cut" in page and "3–4" in page and "chain-ok" not in page

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from engine import definitions
-from engine.audit import access_log, verify_cases
+from engine.audit import access_log, checkpoints, log, verify_cases
 from engine.audit.access_log import AccessAction, Accessor
 from engine.audit.steps import definition_xml, replay_steps
 from engine.models import Case, DefinitionVersion, User
@@ -129,8 +129,10 @@ def access():
     user = (request.args.get("user", "").strip() or None) if actor.role == "admin" else actor.username
     rows = access_log.entries(s, username=user, before_seq=int(before) if before.isdigit() else None)
     broken = access_log.check_chain(s)
+    # The chain cannot show a cut tail: the signed checkpoints' heads of the log can.
+    cut = log.check_access_anchors(s, checkpoints.stored(s))
     filters = {k: v for k, v in (("before", before), ("user", request.args.get("user", "").strip())) if v}
     _log(AccessAction.VIEW_LOG, "", filters)
-    return render_template("audit/access.html", rows=rows, broken=broken, all_users=actor.role == "admin",
+    return render_template("audit/access.html", rows=rows, broken=broken, cut=cut, all_users=actor.role == "admin",
                            user=user or "", action_label=action_label, role_label=role_label,
                            older=rows[-1].seq if len(rows) == 100 else None)

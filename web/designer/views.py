@@ -170,7 +170,8 @@ def migrate(version_id: int):
     after = request.form.get("after", 0, type=int)
     total = request.form.get("total", type=int) or migration.pending_count(s, version_id)
     batch = migration.migrate_batch(state().factory, version_id, current_actor().username, now(), after_id=after,
-                                    size=config().get("MIGRATION_BATCH", migration.BATCH_SIZE))
+                                    size=config().get("MIGRATION_BATCH", migration.BATCH_SIZE),
+                                    algorithm=config()["AUDIT_HASH"])
     if request.accept_mimetypes.best == "application/json":
         return {**batch.as_dict(), "total": total,
                 "failed_text": [_("%(number)s could not move: %(reason)s", number=n, reason=r) for n, r in batch.failed],
