@@ -5,8 +5,8 @@ cheap path most traffic takes. A reading over it extends the device's run of rea
 when the run reaches the rule's persistence within its window the device is in alarm, and the
 alarm either attaches to the open case it belongs to (the device's own open case, or an open
 case of the same class within ``DEDUP_RADIUS_M``) as an ``observation`` event, or starts a case
-through ``engine.commands.start_case``. A device back to normal notes that on its open case,
-asking for the check (the lifecycle has no message to start a check task: see ``back_to_normal``).
+through ``engine.commands.start_case``. A device back to normal sends its open case the
+``device_normal`` message (``engine.commands.device_normal``): the case gets a check task (核查).
 Functions take a session and never commit.
 """
 
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.commands import start_case
+from engine.commands.device_normal import device_back_to_normal
 from engine.commands.frame import CommandFrame
 from engine.devices.models import IMAGING_KINDS, Device, DeviceKind, DeviceState
 from engine.devices.observations import Observation
@@ -39,7 +40,7 @@ class Outcome(StrEnum):
     PENDING = "pending"  # over, but not yet persistent
     CASE_STARTED = "case_started"
     ATTACHED = "attached"  # noted on the open case
-    BACK_TO_NORMAL = "back_to_normal"  # noted on the open case, with a check requested
+    BACK_TO_NORMAL = "back_to_normal"  # the open case got a check task
 
 
 @dataclass(frozen=True)
@@ -87,20 +88,20 @@ def _normal(session: Session, ctx: EngineContext, device: Device, obs: Observati
     session.flush()
     if was == DeviceState.NORMAL or device.case_id is None:
         return IntakeResult(device.id, DeviceState.NORMAL, Outcome.NORMAL)
-    noted = note(session, ctx, device, device.case_id, back_to_normal(device, obs, was))
-    if noted is None:
-        device.case_id = None
-        session.flush()
+    case_id = device.case_id
+    device.case_id = None  # the next alarm looks for its case afresh
+    session.flush()
+    told = device_back_to_normal(session, ctx, case_id, device_actor(device), back_to_normal(device, obs, was))
+    if told is None:  # the case closed meanwhile: nothing to check
         return IntakeResult(device.id, DeviceState.NORMAL, Outcome.NORMAL)
-    return IntakeResult(device.id, DeviceState.NORMAL, Outcome.BACK_TO_NORMAL, device.case_id, noted)
+    return IntakeResult(device.id, DeviceState.NORMAL, Outcome.BACK_TO_NORMAL, case_id, told.number)
 
 
 def back_to_normal(device: Device, obs: Observation, was: str) -> dict[str, Any]:
-    """The note a device back to normal leaves on its case. The lifecycle's only message catch is
-    the leaders' supervision order, so the check is asked for in the note (``check_requested``),
-    shown in the case history; the case's own check step still decides when it closes."""
+    """The ``device_normal`` message's payload: which device, what it read, what it was before
+    (the check task's page and the case history show it)."""
     return {"device": device.id, "state": DeviceState.NORMAL.value, "was": was, "at": obs.at.isoformat(),
-            "value": obs.value, "check_requested": True}
+            "value": obs.value}
 
 
 def _alarm(session: Session, ctx: EngineContext, device: Device, obs: Observation, rule: Rule) -> IntakeResult:
