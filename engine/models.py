@@ -428,3 +428,4 @@ class AccessLogEntry(Base):
 # The ORM hook that ends sessions when a user row changes lives with the session rules.
 from engine import sessions as _sessions  # noqa: E402,F401
 from engine.devices import models as _device_models  # noqa: E402,F401
+from engine.patrol import models as _patrol_models  # noqa: E402,F401
