@@ -74,10 +74,15 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("designer.save", "POST"): ("designer",), ("designer.whatif", "GET"): ("designer",),
     ("designer.whatif", "POST"): ("designer",),
     ("api.intake_observation", "POST"): (),  # no role: only a device's own key is let in
+    # Issue 16: supervisors on patrol; the shift leader's field map; the device registry for admins.
+    ("patrol.duty", "GET"): ("supervisor",), ("patrol.change_duty", "POST"): ("supervisor",),
+    ("api.patrol_positions", "POST"): ("supervisor",), ("patrol.field_map", "GET"): ("shift_leader", "admin"),
+    ("devices.index", "GET"): ("admin",), ("devices.register", "POST"): ("admin",),
+    ("devices.rotate", "POST"): ("admin",), ("devices.deactivate", "POST"): ("admin",),
 }
 SAMPLES = {"key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
-           "name": "case_lifecycle.bpmn"}
+           "name": "case_lifecycle.bpmn", "device_id": "NO-SUCH-DEVICE"}
 _addresses = itertools.count(1)
 
 

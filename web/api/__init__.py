@@ -7,6 +7,7 @@ protection.
 """
 
 from web.api import intake as _intake  # noqa: F401,E402  (attaches /intake/observations to api_bp)
+from web.patrol import api as _patrol_api  # noqa: F401,E402  (attaches /patrol/positions to api_bp)
 from web.api.admin_keys import admin_bp
 from web.api.json_api import api_bp
 from web.api.open311 import open311_bp
