@@ -17,6 +17,7 @@ from cli import (  # noqa: F401  (attach commands)
     evaluate,
     export,
     ops,
+    patrol,
     scheduler,
     seed,
     serve,
