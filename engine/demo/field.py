@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.clock import ManualClock
 from engine.commands import complete_task
 from engine.db import transaction
+from engine.devices.intake import Outcome
 from engine.devices.models import Device, DeviceKind
 from engine.devices.receive import receive
 from engine.devices.registry import NewDevice, add_device
@@ -124,7 +125,7 @@ def flood(factory: sessionmaker[Session], end: datetime, timezone: str, seed: in
         with transaction(factory) as s:
             result = receive(s, ctx, keys[gauge], body)
         run.outcomes.append(result.outcome.value)
-        if result.outcome == "case_started":
+        if result.outcome == Outcome.CASE_STARTED and result.case_id is not None:
             run.flood_case = result.case_number
             _centre_acts(factory, ctx, result.case_id)
     clock.set(max(clock.now(), end))

@@ -68,7 +68,8 @@ def visited_on(session: Session, day: date, timezone: str) -> dict[str, set[str]
     for user, cell in session.execute(select(Position.username, Position.grid_code).distinct()
                                       .where(Position.at >= start, Position.at < end,
                                              Position.grid_code.is_not(None))):
-        out[user].add(cell)
+        if cell is not None:  # excluded by the query; for the type checker
+            out[user].add(cell)
     return out
 
 

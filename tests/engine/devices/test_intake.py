@@ -8,9 +8,9 @@ import orjson
 from sqlalchemy import select
 
 from engine.audit import verify_cases
+from engine.commands import complete_task
 from engine.devices.intake import Outcome
 from engine.devices.models import Device, DeviceKind, DeviceState
-from engine.commands import complete_task
 from engine.model import Actor, EngineContext, Role
 from engine.models import Case, Event, TaskRow
 from tests.engine.devices.kit import case_count, event_kinds, readings, register, send
