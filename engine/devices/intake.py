@@ -25,7 +25,9 @@ from engine.commands.device_normal import device_back_to_normal
 from engine.commands.frame import CommandFrame
 from engine.devices.models import IMAGING_KINDS, Device, DeviceKind, DeviceState
 from engine.devices.observations import Observation
+from engine.devices.registry import KnownDevice
 from engine.devices.rules import Rule, rule_for
+from engine.fastsql import Writer
 from engine.metrics import Command
 from engine.model import OPEN_STATUSES, Actor, EngineContext, EventKind, Role, Source
 from engine.models import Case
@@ -74,6 +76,27 @@ def record(session: Session, ctx: EngineContext, device: Device, obs: Observatio
         return IntakeResult(device.id, DeviceState(device.state), Outcome.PENDING, device.case_id)
     device.state = DeviceState.ALARM
     return _alarm(session, ctx, device, obs, rule)
+
+
+_UPDATE_NORMAL = ("UPDATE device SET last_seen = :now, last_value = :value "
+                  "WHERE id = :id AND state = 'normal' AND streak = 0")
+
+
+def record_normal(session: Session, device: KnownDevice, obs: Observation, now: datetime) -> IntakeResult | None:
+    """The cheap path most traffic takes: a device that is normal with no run of readings over sends
+    a reading under its rule's threshold — one fixed UPDATE of its last state, no ORM row. None when
+    the reading needs the full path (``record``): over the threshold, or the device not plainly
+    normal (in alarm, silent, in a run, or changed by a concurrent reading since it was read)."""
+    if device.state != DeviceState.NORMAL or device.streak:
+        return None
+    rule = rule_for(session, DeviceKind(device.kind), obs.class_code, RULES_MAX_AGE)
+    if rule is not None and _over(rule, obs):
+        return None
+    writer = Writer(session)
+    value = obs.value if obs.value is not None else obs.confidence
+    if writer.run(_UPDATE_NORMAL, {"now": writer.time(now), "value": value, "id": device.id}) != 1:
+        return None
+    return IntakeResult(device.id, DeviceState.NORMAL, Outcome.NORMAL)
 
 
 def _over(rule: Rule, obs: Observation) -> bool:
