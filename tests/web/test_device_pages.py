@@ -72,3 +72,14 @@ def test_an_unknown_device_is_a_404(app):
     client = app.test_client()
     login(client, "admin1")
     assert client.post("/admin/devices/NOPE/rotate").status_code == 404
+
+
+def test_the_case_page_shows_the_device_back_to_normal_and_the_check_task(app, city, clock):
+    from engine.demo.field import FLOOD_GAUGE, flood
+
+    run = flood(city.factory, clock.now(), "Asia/Shanghai")
+    client = app.test_client()
+    login(client, "shiftleader1")
+    page = client.get(f"/cases/{run.flood_case}").get_data(as_text=True)
+    assert f"设备 {FLOOD_GAUGE} 已恢复正常，请监督员现场核查。" in page
+    assert "设备恢复核查" in page
