@@ -97,7 +97,7 @@ def test_the_field_map_shows_the_track_attendance_and_coverage_to_the_shift_lead
     absent = page[page.index('data-user="supervisor3"'):]
     assert "缺勤" in absent[:absent.index("</tr>")]
     drawn = _map_data(page)
-    assert [(t["user"], len(t["line"])) for t in drawn["tracks"]] == [("supervisor1", 9)]
+    assert [(t["user"], len(t["line"])) for t in drawn["tracks"]] == [("监督员1（东湖区）", 9)]
     assert leader.get("/patrol/map?day=not-a-day").status_code == 400
     login(phone, "supervisor1")
     assert phone.get("/patrol/map").status_code == 403

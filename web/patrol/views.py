@@ -8,9 +8,11 @@ from zoneinfo import ZoneInfo
 
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from engine.errors import ValidationError
 from engine.model import Role
+from engine.models import User
 from engine.patrol.attendance import attendance
 from engine.patrol.coverage import coverage, track
 from engine.patrol.duty import duty_state, end_duty, start_duty
@@ -72,7 +74,7 @@ def _day_arg() -> date:
         raise ValidationError(_("The day is a date like 2026-11-25."), {"day": "YYYY-MM-DD"}) from None
 
 
-def _tracks(day: date, users: list[str], crs: str) -> list[dict[str, Any]]:
+def _tracks(day: date, users: list[str], crs: str, names: dict[str, str]) -> list[dict[str, Any]]:
     s = get_session()
     out = []
     for user in users:
@@ -84,7 +86,7 @@ def _tracks(day: date, users: list[str], crs: str) -> list[dict[str, Any]]:
         for p in points[::step] + ([points[-1]] if (len(points) - 1) % step else []):
             x, y = to_display(p.lon, p.lat, crs)
             line.append([round(y, 7), round(x, 7)])
-        out.append({"user": user, "line": line, "last": _local(points[-1].at)})
+        out.append({"user": names.get(user, user), "line": line, "last": _local(points[-1].at)})
     return out
 
 
@@ -101,9 +103,10 @@ def field_map():
     rows = attendance(s, day, day, now())
     cover = {c.username: c for c in coverage(s, day, config()["TIMEZONE"])}
     users = sorted(set(cover) | {r.username for r in rows})
+    names = {u: n for u, n in s.execute(select(User.username, User.display_name).where(User.username.in_(users)))}
     data = city_map()
-    data["tracks"] = _tracks(day, users, crs)
+    data["tracks"] = _tracks(day, users, crs, names)
     data["devices"] = device_layer(s, crs)
     data["labels"] = {"devices": _("Devices"), "tracks": _("Supervisors' tracks"), "last": _("last position")}
     return render_template("patrol/map.html", map=data, day=day, by_user={r.username: r for r in rows},
-                           cover=cover, users=users, status_label=status_label)
+                           cover=cover, users=users, names=names, status_label=status_label)
