@@ -39,3 +39,10 @@ def test_the_flood_scenario_files_dispatches_and_ends_with_a_check_task(city):
         assert verify_cases(s, [out["case"]]).ok
     again = _run(city.url, "devices", "simulate", "--scenario", "flood", "--seed", "4", code=1)
     assert "exists already" in again.stderr
+
+
+def test_simulate_with_the_field_ends_with_a_flood_and_a_patrol_day(city):
+    out = json.loads(_run(city.url, "simulate", "--cases", "3", "--seed", "2", "--field", "--json").stdout)
+    field = out["field"]
+    assert field["flood_case"] and "back_to_normal" in field["flood_readings"]
+    assert field["supervisors"] >= 1 and field["positions"] > 0 and len(field["silent_device_cases"]) == 1
