@@ -19,6 +19,7 @@ from cli import (  # noqa: F401  (attach commands)
     export,
     notify,
     ops,
+    patrol,
     scheduler,
     seed,
     serve,

@@ -177,9 +177,11 @@ def _sim_start(start: str | None) -> datetime:
 @click.option("--cases-per-day", type=int, default=300, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--start", help="simulated start instant (ISO; default 2026-03-02T00:00Z)")
+@click.option("--field", is_flag=True, help="then the field at the simulated end: a flood gauge's alarm, "
+              "the other devices, and a patrol day (roster, duty, tracks)")
 @json_option
 @click.pass_obj
-def simulate(ctx: CliContext, cases, days, cases_per_day, seed, start) -> None:
+def simulate(ctx: CliContext, cases, days, cases_per_day, seed, start, field) -> None:
     """Run the demo city on a simulated clock and print a summary of outcomes and branches."""
     from engine.demo.simulate import Simulator
 
@@ -191,7 +193,10 @@ def simulate(ctx: CliContext, cases, days, cases_per_day, seed, start) -> None:
 
     def go():
         sim = Simulator(ctx.session_factory, _ctx(ctx, clock), seed, progress=lambda m: click.echo(m, err=True))
-        return sim.run(cases=cases, days=days, cases_per_day=cases_per_day)
+        result = sim.run(cases=cases, days=days, cases_per_day=cases_per_day)
+        if field:
+            result["field"] = _field(ctx, clock.now(), seed)
+        return result
 
     out = _run(go)
     text = json.dumps(out, ensure_ascii=False, indent=2)
@@ -227,8 +232,23 @@ def demo_cases(ctx: CliContext, count: int, if_empty: bool) -> None:
                        per_light=max(4, count // 30))
 
     out = _run(go)
-    emit(ctx, {"cases": out["cases"], "outcomes": out["outcomes"]},
-         f"{out['cases']} demo cases: {json.dumps(out['outcomes'], ensure_ascii=False)}")
+    field = _run(lambda: _field(ctx, now, 7))
+    emit(ctx, {"cases": out["cases"], "outcomes": out["outcomes"], "field": field},
+         f"{out['cases']} demo cases: {json.dumps(out['outcomes'], ensure_ascii=False)}\n"
+         f"field: flood case {field['flood_case']} (gauge {field['gauge']}), {field['supervisors']} supervisors "
+         f"on patrol with {field['positions']} positions — shift leaders see them on /patrol/map")
+
+
+def _field(ctx: CliContext, end: datetime, seed: int) -> dict:
+    """The demo's devices (the flood at the underpass) and today's patrols, ending at ``end``."""
+    from engine.demo.field import FLOOD_GAUGE, flood, patrol
+
+    tz = ctx.config["TIMEZONE"]
+    water = flood(ctx.session_factory, end, tz, seed)
+    walks = patrol(ctx.session_factory, end, tz, seed)
+    return {"gauge": FLOOD_GAUGE, "flood_case": water.flood_case, "flood_readings": water.outcomes,
+            "silent_device_cases": water.silent_cases, "supervisors": walks.supervisors,
+            "positions": walks.positions}
 
 
 __all__ = ["Path"]

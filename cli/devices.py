@@ -132,10 +132,17 @@ def devices_check_silent(ctx: CliContext) -> None:
 @click.option("--hours", type=click.FloatRange(0.1, 24 * 14), default=12.0, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--start", help="simulated start instant (ISO with offset; default: now)")
+@click.option("--scenario", type=click.Choice(["drift", "flood"]), default="drift", show_default=True,
+              help="drift: gauges and cameras for --hours from --start; flood: a new gauge WG-FLOOD-<seed> "
+                   "rises past its threshold and falls back, its last reading now (files, dispatches, "
+                   "attaches, then a check task)")
 @json_option
 @click.pass_obj
-def devices_simulate(ctx: CliContext, hours: float, seed: int, start: str | None) -> None:
+def devices_simulate(ctx: CliContext, hours: float, seed: int, start: str | None, scenario: str) -> None:
     """Register simulated water gauges and cameras and run them on a simulated clock."""
+    if scenario == "flood":
+        _flood(ctx, seed)
+        return
     from datetime import datetime
 
     from engine.clock import SystemClock
@@ -155,3 +162,17 @@ def devices_simulate(ctx: CliContext, hours: float, seed: int, start: str | None
                "cases": run.cases}
     emit(ctx, payload, f"{run.devices} devices, {run.observations} observations; outcomes "
          f"{dict(run.outcomes)}; cases {', '.join(run.cases) or 'none'}")
+
+
+def _flood(ctx: CliContext, seed: int) -> None:
+    from engine.clock import SystemClock
+    from engine.demo.field import flood
+
+    gauge = f"WG-FLOOD-{seed:02d}"
+    try:
+        run = flood(ctx.session_factory, SystemClock().now(), ctx.config["TIMEZONE"], seed, gauge=gauge, others=False)
+    except (CityCaseError, ValueError) as exc:
+        fail(str(exc))
+    emit(ctx, {"device": gauge, "case": run.flood_case, "outcomes": run.outcomes},
+         f"{gauge}: readings {' '.join(run.outcomes)}; case {run.flood_case or 'none'} "
+         "(open it on /cases; the check task Device_check waits in the supervisors' inbox)")

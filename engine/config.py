@@ -146,6 +146,8 @@ SETTINGS: tuple[Setting, ...] = (
             "bearer token Prometheus sends to /metrics; empty = /metrics answers loopback clients only"),
     Setting("LOG_FORMAT", "CITYCASE_LOG_FORMAT", "text", _one_of("text", "json"),
             "log lines as text, or as JSON with request id, user and case number (for a log collector)"),
+    Setting("PATROL_INTERVAL_SECONDS", "CITYCASE_PATROL_INTERVAL", 15, int,
+            "seconds between the positions a supervisor's phone records while on duty"),
 )
 
 

@@ -52,6 +52,7 @@ class Command(StrEnum):
     ERASE_REPORTER = "erase_reporter"
     CORRECT_CASE = "correct_case"
     RECORD_OBSERVATION = "record_observation"  # a device observation noted on an open case
+    DEVICE_NORMAL = "device_normal"  # a device back to normal: the device_normal message (a check task)
 
 
 class CommandOutcome(StrEnum):

@@ -471,3 +471,4 @@ from engine import sessions as _sessions  # noqa: E402,F401
 from engine.admin import models as _admin_models  # noqa: E402,F401
 from engine.devices import models as _device_models  # noqa: E402,F401
 from engine.notify import models as _notify_models  # noqa: E402,F401
+from engine.patrol import models as _patrol_models  # noqa: E402,F401

@@ -81,8 +81,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from web.cases.display import register_filters
     from web.cases.privacy import register_privacy_filter
     from web.designer import bp as designer_bp
+    from web.devices import bp as devices_bp
     from web.inbox import bp as inbox_bp
     from web.notifications import bp as notifications_bp
+    from web.patrol import bp as patrol_bp
     from web.report import bp as report_bp
     from web.stats import bp as stats_bp
 
@@ -91,6 +93,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for bp in (auth_bp, inbox_bp, cases_bp, report_bp, admin_bp, stats_bp, audit_bp, designer_bp, admin_pages_bp):
         app.register_blueprint(bp)
     app.register_blueprint(notifications_bp)
+    for bp in (patrol_bp, devices_bp):  # issue 16: supervisors on patrol, device admin
+        app.register_blueprint(bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(open311_bp, url_prefix="/open311/v2")
     from web import ops

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from engine.calendar import get_calendar
 from engine.clock import ManualClock
 from engine.commands import complete_task, start_case, supervise
+from engine.commands.device_normal import device_back_to_normal
 from engine.db import transaction
 from engine.errors import CityCaseError, Conflict
 from engine.model import Actor, EngineContext
@@ -40,7 +41,7 @@ BRANCHES = (
     "verify_confirmed", "verify_not_found", "self_handled_closed", "self_handled_to_normal", "accept_void",
     "file_void", "return_approved", "return_rejected", "extension_approved", "extension_rejected",
     "suspension_approved", "suspension_rejected", "resumed", "rework", "closed", "deadline_warning",
-    "overdue_escalation", "supervision_order",
+    "overdue_escalation", "supervision_order", "device_check",
 )
 SOURCES = ("supervisor", "supervisor", "citizen", "hotline", "camera", "sensor")
 # The demo's staged lights (Simulator._stage): planned this long before the end, with classes whose
@@ -70,6 +71,7 @@ class Plan:
     checks: tuple[str, ...] = ()  # "failed" before the final "passed"
     late: bool = False
     supervise: bool = False
+    device_normal: bool = False  # a sensor case whose device reports normal again while it is handled
 
 
 SCRIPTED: tuple[Plan, ...] = (
@@ -88,6 +90,7 @@ SCRIPTED: tuple[Plan, ...] = (
     Plan(checks=("failed",)),
     Plan(late=True),
     Plan(supervise=True),
+    Plan(source="sensor", device_normal=True),
 )
 
 
@@ -139,6 +142,7 @@ class CaseSim:
     dispatches: int = 0
     supervised: bool = False
     key: str = ""  # the replayed report's key (Arrival.key), empty for a random report
+    device_told: bool = False
     handle: list[str] = field(init=False)
     approvals: list[str] = field(init=False)
     checks: list[str] = field(init=False)
@@ -250,6 +254,9 @@ class Simulator:
             return {"verdict": verdict}
         if spec == "close":
             return {"note": "结案"}
+        if spec == "Device_check":  # a device back to normal: the supervisor checks on site
+            self.branches["device_check"] += 1
+            return {"device_verdict": "restored", "device_note": "现场核查, 已恢复正常"}
         if spec == "escalate":
             self.branches["overdue_escalation"] += 1
             return {"level": "order", "order": "请立即处置并反馈"}
@@ -374,6 +381,13 @@ class Simulator:
                 supervise(s, self.ctx, case_id, Actor(f"leader_{(row.department_code or '').replace('@', '_')}", "leader",
                                                       row.department_code), "order", "请加快处置")
             self.branches["supervision_order"] += 1
+        if sim.plan.device_normal and not sim.device_told and row.spec_id == "handle":
+            sim.device_told = True
+            with transaction(self.factory) as s:
+                device_back_to_normal(s, self.ctx, case_id, Actor("device:SIM", "system"),
+                                      {"device": "SIM", "state": "normal", "was": "alarm"})
+            self._schedule_case(case_id)
+            return
         now = self.clock.now()
         try:
             with transaction(self.factory) as s:

@@ -5,8 +5,8 @@ cheap path most traffic takes. A reading over it extends the device's run of rea
 when the run reaches the rule's persistence within its window the device is in alarm, and the
 alarm either attaches to the open case it belongs to (the device's own open case, or an open
 case of the same class within ``DEDUP_RADIUS_M``) as an ``observation`` event, or starts a case
-through ``engine.commands.start_case``. A device back to normal notes that on its open case,
-asking for the check (the lifecycle has no message to start a check task: see ``back_to_normal``).
+through ``engine.commands.start_case``. A device back to normal sends its open case the
+``device_normal`` message (``engine.commands.device_normal``): the case gets a check task (核查).
 Functions take a session and never commit.
 """
 
@@ -21,10 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.commands import start_case
+from engine.commands.device_normal import device_back_to_normal
 from engine.commands.frame import CommandFrame
 from engine.devices.models import IMAGING_KINDS, Device, DeviceKind, DeviceState
 from engine.devices.observations import Observation
+from engine.devices.registry import KnownDevice
 from engine.devices.rules import Rule, rule_for
+from engine.fastsql import Writer
 from engine.metrics import Command
 from engine.model import OPEN_STATUSES, Actor, EngineContext, EventKind, Role, Source
 from engine.models import Case
@@ -39,7 +42,7 @@ class Outcome(StrEnum):
     PENDING = "pending"  # over, but not yet persistent
     CASE_STARTED = "case_started"
     ATTACHED = "attached"  # noted on the open case
-    BACK_TO_NORMAL = "back_to_normal"  # noted on the open case, with a check requested
+    BACK_TO_NORMAL = "back_to_normal"  # the open case got a check task
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,27 @@ def record(session: Session, ctx: EngineContext, device: Device, obs: Observatio
     return _alarm(session, ctx, device, obs, rule)
 
 
+_UPDATE_NORMAL = ("UPDATE device SET last_seen = :now, last_value = :value "
+                  "WHERE id = :id AND state = 'normal' AND streak = 0")
+
+
+def record_normal(session: Session, device: KnownDevice, obs: Observation, now: datetime) -> IntakeResult | None:
+    """The cheap path most traffic takes: a device that is normal with no run of readings over sends
+    a reading under its rule's threshold — one fixed UPDATE of its last state, no ORM row. None when
+    the reading needs the full path (``record``): over the threshold, or the device not plainly
+    normal (in alarm, silent, in a run, or changed by a concurrent reading since it was read)."""
+    if device.state != DeviceState.NORMAL or device.streak:
+        return None
+    rule = rule_for(session, DeviceKind(device.kind), obs.class_code, RULES_MAX_AGE)
+    if rule is not None and _over(rule, obs):
+        return None
+    writer = Writer(session)
+    value = obs.value if obs.value is not None else obs.confidence
+    if writer.run(_UPDATE_NORMAL, {"now": writer.time(now), "value": value, "id": device.id}) != 1:
+        return None
+    return IntakeResult(device.id, DeviceState.NORMAL, Outcome.NORMAL)
+
+
 def _over(rule: Rule, obs: Observation) -> bool:
     if obs.kind in IMAGING_KINDS:
         return obs.class_code is not None and (obs.confidence or 0.0) >= rule.min_confidence
@@ -87,20 +111,20 @@ def _normal(session: Session, ctx: EngineContext, device: Device, obs: Observati
     session.flush()
     if was == DeviceState.NORMAL or device.case_id is None:
         return IntakeResult(device.id, DeviceState.NORMAL, Outcome.NORMAL)
-    noted = note(session, ctx, device, device.case_id, back_to_normal(device, obs, was))
-    if noted is None:
-        device.case_id = None
-        session.flush()
+    case_id = device.case_id
+    device.case_id = None  # the next alarm looks for its case afresh
+    session.flush()
+    told = device_back_to_normal(session, ctx, case_id, device_actor(device), back_to_normal(device, obs, was))
+    if told is None:  # the case closed meanwhile: nothing to check
         return IntakeResult(device.id, DeviceState.NORMAL, Outcome.NORMAL)
-    return IntakeResult(device.id, DeviceState.NORMAL, Outcome.BACK_TO_NORMAL, device.case_id, noted)
+    return IntakeResult(device.id, DeviceState.NORMAL, Outcome.BACK_TO_NORMAL, case_id, told.number)
 
 
 def back_to_normal(device: Device, obs: Observation, was: str) -> dict[str, Any]:
-    """The note a device back to normal leaves on its case. The lifecycle's only message catch is
-    the leaders' supervision order, so the check is asked for in the note (``check_requested``),
-    shown in the case history; the case's own check step still decides when it closes."""
+    """The ``device_normal`` message's payload: which device, what it read, what it was before
+    (the check task's page and the case history show it)."""
     return {"device": device.id, "state": DeviceState.NORMAL.value, "was": was, "at": obs.at.isoformat(),
-            "value": obs.value, "check_requested": True}
+            "value": obs.value}
 
 
 def _alarm(session: Session, ctx: EngineContext, device: Device, obs: Observation, rule: Rule) -> IntakeResult:

@@ -21,11 +21,14 @@ from cachetools import LRUCache
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.config import load_config
 from engine.evaluation.metrics import COLUMNS, RATE_FORMULAS, VOLUME_METRIC, Kind, Metric, Rate
 from engine.evaluation.scoring import ScoreSettings, load_settings
 from engine.evaluation.walk import Contribution, EventRow, walk_case
 from engine.model import EventKind
 from engine.models import Department, Event, Region, User
+from engine.patrol.coverage import patrol_counts
+from engine.patrol.models import Position, RosterEntry
 
 TOTAL = "*"  # the unit key of a kind's total (distinct cases over all its units)
 STREAM_ROWS = 5000
@@ -173,9 +176,11 @@ def _rank(kind: Kind, units: list[UnitResult], settings: ScoreSettings) -> None:
 
 
 def evaluate(session: Session, period: Period, settings: ScoreSettings | None = None, *,
-             narrow: bool = True) -> Evaluation:
-    """Every kind's results for ``period``, from the history events alone (``narrow=False``
-    walks every case instead of the candidates: the same numbers, slower; for tests and audits)."""
+             narrow: bool = True, timezone: str | None = None) -> Evaluation:
+    """Every kind's results for ``period``, from the history events (``narrow=False`` walks every
+    case instead of the candidates: the same numbers, slower; for tests and audits) and, for the
+    supervisors' patrol counts, the patrol positions and roster (days in ``timezone``, default the
+    configured city time zone)."""
     settings = settings or load_settings(session)
     names = _names(session)
     tally = _Tally()
@@ -187,6 +192,7 @@ def evaluate(session: Session, period: Period, settings: ScoreSettings | None = 
     grouped: dict[tuple[Kind, str], dict[Metric, int]] = {}
     for (kind, key, metric), n in tally.counts.items():
         grouped.setdefault((kind, key), {})[metric] = n
+    _add_patrol(session, period, timezone, grouped)
     kinds: dict[Kind, KindResult] = {}
     for kind in Kind:
         units = [_unit(kind, key, names[kind].get(key, key), counts)
@@ -195,6 +201,19 @@ def evaluate(session: Session, period: Period, settings: ScoreSettings | None = 
         total = _unit(kind, TOTAL, "", grouped.get((kind, TOTAL), {}))
         kinds[kind] = KindResult(kind, period, units, total)
     return Evaluation(period, kinds, settings, walked.cases, walked.events)
+
+
+def _add_patrol(session: Session, period: Period, timezone: str | None,
+                grouped: dict[tuple[Kind, str], dict[Metric, int]]) -> None:
+    """The supervisors' cell-days (engine.patrol.coverage) beside their case counts."""
+    counts = patrol_counts(session, period.start, period.end, timezone or load_config()["TIMEZONE"])
+    total = grouped.setdefault((Kind.SUPERVISOR, TOTAL), {})
+    for user, c in counts.items():
+        mine = grouped.setdefault((Kind.SUPERVISOR, user), {})
+        for metric, n in ((Metric.PATROL_CELLS, c.visited), (Metric.PATROL_CELLS_ASSIGNED, c.assigned),
+                          (Metric.PATROL_CELLS_COVERED, c.covered)):
+            mine[metric] = n
+            total[metric] = total.get(metric, 0) + n
 
 
 def counts_against(rate: Rate, metrics: set[Metric]) -> bool:
@@ -228,8 +247,11 @@ def cached_evaluate(session: Session, period: Period, now: datetime | None = Non
     added to a period that is over and its numbers can be kept."""
     over = now is not None and period.end <= now
     last_event = -1 if over else (session.scalar(select(func.max(Event.id))) or 0)
+    # Patrol counts move with positions and the roster (a late batch lands in an earlier day).
+    patrol = (session.scalar(select(func.max(Position.id))) or 0,
+              session.scalar(select(func.max(RosterEntry.id))) or 0)
     settings = load_settings(session)
-    key = (str(session.get_bind().engine.url), period, last_event, orjson.dumps(settings.as_dict()))
+    key = (str(session.get_bind().engine.url), period, last_event, patrol, orjson.dumps(settings.as_dict()))
     with _cache_lock:
         found = _cache.get(key)
     if found is None:

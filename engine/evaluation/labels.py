@@ -32,6 +32,9 @@ METRIC_LABELS: dict[Metric, tuple[str, str]] = {
     Metric.CLOSE_STEP_ON_TIME: ("按时结案操作数", "Closing step on time"),
     Metric.OVERDUE: ("超期未处置数", "Overdue"), Metric.RATED: ("评价数", "Rated"),
     Metric.SATISFIED: ("满意数", "Satisfied"),
+    Metric.PATROL_CELLS: ("巡查网格数", "Cells patrolled"),
+    Metric.PATROL_CELLS_ASSIGNED: ("应巡网格数", "Cells rostered"),
+    Metric.PATROL_CELLS_COVERED: ("已巡应巡网格数", "Rostered cells patrolled"),
 }
 
 RATE_LABELS: dict[Rate, tuple[str, str]] = {
@@ -49,6 +52,7 @@ RATE_LABELS: dict[Rate, tuple[str, str]] = {
     Rate.ON_TIME_DISPATCH_RATE: ("按时派遣率", "On-time dispatch rate"),
     Rate.ON_TIME_CLOSING_RATE: ("按时结案率", "On-time closing-step rate"),
     Rate.SATISFACTION: ("满意率", "Satisfaction"),
+    Rate.PATROL_COVERAGE: ("网格巡查覆盖率", "Patrol coverage"),
 }
 
 WORDS: dict[str, tuple[str, str]] = {

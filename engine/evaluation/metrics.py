@@ -59,6 +59,10 @@ class Metric(StrEnum):
     OVERDUE = "overdue"                    # at the period's end: still to handle, deadline passed
     RATED = "rated"                        # citizen rating given
     SATISFIED = "satisfied"                # rating 4 or 5
+    # Patrol (engine.patrol.coverage): cell-days, not cases — no case list behind them.
+    PATROL_CELLS = "patrol_cells"                    # grid cells visited on duty, summed over days
+    PATROL_CELLS_ASSIGNED = "patrol_cells_assigned"  # the roster's cells, summed over days
+    PATROL_CELLS_COVERED = "patrol_cells_covered"    # the roster's cells visited that day
 
 
 class Rate(StrEnum):
@@ -79,6 +83,7 @@ class Rate(StrEnum):
     ON_TIME_DISPATCH_RATE = "on_time_dispatch_rate"
     ON_TIME_CLOSING_RATE = "on_time_closing_rate"
     SATISFACTION = "satisfaction"
+    PATROL_COVERAGE = "patrol_coverage"            # 网格巡查覆盖率
 
 
 @dataclass(frozen=True)
@@ -119,7 +124,10 @@ RATE_FORMULAS: dict[Rate, Formula] = {
     Rate.ON_TIME_DISPATCH_RATE: Formula((M.DISPATCHED_ON_TIME,), (M.DISPATCHED,)),
     Rate.ON_TIME_CLOSING_RATE: Formula((M.CLOSE_STEP_ON_TIME,), (M.CLOSED,)),
     Rate.SATISFACTION: Formula((M.SATISFIED,), (M.RATED,)),
+    Rate.PATROL_COVERAGE: Formula((M.PATROL_CELLS_COVERED,), (M.PATROL_CELLS_ASSIGNED,)),
 }
+# Counts that are not numbers of cases (no drill-down to cases).
+NOT_CASE_METRICS = frozenset({M.PATROL_CELLS, M.PATROL_CELLS_ASSIGNED, M.PATROL_CELLS_COVERED})
 
 _REGION_METRICS = (M.REPORTED, M.VALID, M.FILED, M.VOIDED, M.SUPERVISOR_FILED, M.PUBLIC_FILED, M.DISPATCHED,
                    M.HANDLED, M.HANDLED_ON_TIME, M.RETURNED, M.REWORKED, M.SUSPENDED, M.CLOSED,
@@ -135,8 +143,9 @@ COLUMNS: dict[Kind, tuple[tuple[Metric, ...], tuple[Rate, ...]]] = {
                       (Rate.CLOSE_RATE, Rate.ON_TIME_CLOSE_RATE, Rate.ON_TIME_HANDLE_RATE, Rate.REWORK_RATE,
                        Rate.SATISFACTION)),
     Kind.SUPERVISOR: ((M.REPORTED, M.VALID, M.VERIFIED, M.VERIFIED_ON_TIME, M.CHECKED, M.CHECKED_ON_TIME,
-                       M.FILED, M.PUBLIC_FILED),
-                      (Rate.VALID_REPORT_RATE, Rate.MISS_RATE, Rate.ON_TIME_VERIFY_RATE, Rate.ON_TIME_CHECK_RATE)),
+                       M.FILED, M.PUBLIC_FILED, M.PATROL_CELLS, M.PATROL_CELLS_ASSIGNED, M.PATROL_CELLS_COVERED),
+                      (Rate.VALID_REPORT_RATE, Rate.MISS_RATE, Rate.ON_TIME_VERIFY_RATE, Rate.ON_TIME_CHECK_RATE,
+                       Rate.PATROL_COVERAGE)),
     Kind.ACCEPTOR: ((M.ACCEPTED, M.ACCEPTED_ON_TIME, M.ACCEPT_AGREED),
                     (Rate.ON_TIME_ACCEPT_RATE, Rate.ACCEPT_ACCURACY_RATE)),
     Kind.DISPATCHER: ((M.DISPATCHED, M.DISPATCHED_ON_TIME, M.RETURNED),
@@ -152,5 +161,5 @@ VOLUME_METRIC: dict[Kind, Metric] = {
     Kind.DISPATCHER: M.DISPATCHED, Kind.SHIFT_LEADER: M.FILED,
 }
 
-__all__ = ["COLUMNS", "DUE_TO_CLOSE", "PERSON_KINDS", "RATE_FORMULAS", "REGION_KINDS", "VOLUME_METRIC",
+__all__ = ["COLUMNS", "DUE_TO_CLOSE", "NOT_CASE_METRICS", "PERSON_KINDS", "RATE_FORMULAS", "REGION_KINDS", "VOLUME_METRIC",
            "Formula", "Kind", "Metric", "Rate"]

@@ -93,10 +93,15 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("notifications.notices", "GET"): SIGNED_IN, ("notifications.read_all", "POST"): SIGNED_IN,
     ("notifications.settings", "GET"): SIGNED_IN, ("notifications.save_settings", "POST"): SIGNED_IN,
     ("notifications.dead_letter_page", "GET"): ("admin",), ("notifications.retry", "POST"): ("admin",),
+    # Issue 16: supervisors on patrol; the shift leader's field map; the device registry for admins.
+    ("patrol.duty", "GET"): ("supervisor",), ("patrol.change_duty", "POST"): ("supervisor",),
+    ("api.patrol_positions", "POST"): ("supervisor",), ("patrol.field_map", "GET"): ("shift_leader", "admin"),
+    ("devices.index", "GET"): ("admin",), ("devices.register", "POST"): ("admin",),
+    ("devices.rotate", "POST"): ("admin",), ("devices.deactivate", "POST"): ("admin",),
 }
 SAMPLES = {"outbox_id": 999999, "key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
-           "name": "case_lifecycle.bpmn", "username": "no-such-user"}
+           "name": "case_lifecycle.bpmn", "username": "no-such-user", "device_id": "NO-SUCH-DEVICE"}
 _addresses = itertools.count(1)
 
 

@@ -12,6 +12,7 @@ from web.api.admin_keys import admin_bp
 from web.api.json_api import api_bp
 from web.api.open311 import open311_bp
 from web.extensions import csrf
+from web.patrol import api as _patrol_api  # noqa: F401,E402  (attaches /patrol/positions to api_bp)
 
 csrf.exempt(api_bp)
 csrf.exempt(open311_bp)

@@ -93,6 +93,7 @@ TASK_NAMES_EN = {
     "approve_extension": "Approve extension", "approve_suspension": "Approve suspension",
     "resume": "Resume handling", "check": "Check", "close": "Close",
 }
+TASK_NAMES_EN["Device_check"] = "Check after the device is back to normal"  # issue 16
 
 
 def task_name(spec_id: str | None, name: str | None) -> str:

@@ -118,6 +118,10 @@ def _summary(e: HistoryEvent, definition, auditor: bool) -> list[tuple[str, str]
     data = e.data
     if e.kind == "complete":
         return form_summary(definition, e.task_spec, data.get("form") or {})
+    if e.kind == "message" and data.get("message") == "device_normal":  # issue 16: a check task follows
+        payload = data.get("payload") or {}
+        return [(_("Device back to normal"), _("Device %(device)s reports normal again; a supervisor checks on site.",
+                                              device=str(payload.get("device", ""))))]
     if e.kind == "message":
         payload = data.get("payload") or {}
         level = {"remind": _("Reminder"), "order": _("Supervision order")}.get(str(payload.get("level")), "")

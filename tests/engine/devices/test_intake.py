@@ -8,9 +8,11 @@ import orjson
 from sqlalchemy import select
 
 from engine.audit import verify_cases
+from engine.commands import complete_task
 from engine.devices.intake import Outcome
 from engine.devices.models import Device, DeviceKind, DeviceState
-from engine.models import Case, Event
+from engine.model import Actor, EngineContext, Role
+from engine.models import Case, Event, TaskRow
 from tests.engine.devices.kit import case_count, event_kinds, readings, register, send
 
 MIN = timedelta(minutes=1)
@@ -78,23 +80,42 @@ def test_a_gauge_far_away_files_its_own_case(city, clock):
     assert a.outcome == b.outcome == Outcome.CASE_STARTED and a.case_id != b.case_id
 
 
-def test_back_to_normal_leaves_a_note_asking_for_the_check_on_the_open_case(city, clock):
+def test_back_to_normal_gives_the_open_case_a_check_task_for_a_supervisor(city, clock):
     key = register(city, clock, "WG-1", DeviceKind.WATER_GAUGE)
     case_id = readings(city, clock, key, "WG-1", [31, 35, 40], every=5 * MIN)[-1].case_id
+    before = event_kinds(city, case_id)
     result = send(city, clock, key, "WG-1", "water_gauge", value=3)
     assert (result.outcome, result.case_id, result.state) == (Outcome.BACK_TO_NORMAL, case_id, DeviceState.NORMAL)
+    assert event_kinds(city, case_id) == before + ["message"]  # one command, one event
     with city.session() as s:
         last = s.scalars(select(Event).where(Event.case_id == case_id).order_by(Event.seq.desc())).first()
         data = orjson.loads(last.data)
-        assert (last.kind, last.actor, data["state"], data["check_requested"]) == (
-            "observation", "device:WG-1", "normal", True)
+        assert (last.actor, data["message"], data["payload"]["device"], data["payload"]["was"]) == (
+            "device:WG-1", "device_normal", "WG-1", "alarm")
+        checks = s.scalars(select(TaskRow).where(TaskRow.case_id == case_id, TaskRow.spec_id == "Device_check")).all()
+        assert [(t.role, t.name) for t in checks] == [("supervisor", "设备恢复核查")]
         case = s.get(Case, case_id)
         assert case.status == "open"  # nothing closes silently
-        assert verify_cases(s, [case.number]).ok
-    # Normal again: nothing more is noted.
+        assert verify_cases(s, [case.number]).ok  # replay delivers the message and reproduces the task
+    # Normal again: no second check.
     again = send(city, clock, key, "WG-1", "water_gauge", value=2)
     assert again.outcome == Outcome.NORMAL
-    assert event_kinds(city, case_id).count("observation") == 1
+    assert event_kinds(city, case_id).count("message") == 1
+
+
+def test_the_device_check_task_is_completed_by_a_supervisor_and_the_case_still_verifies(city, clock):
+    key = register(city, clock, "WG-1", DeviceKind.WATER_GAUGE)
+    case_id = readings(city, clock, key, "WG-1", [31, 35, 40], every=5 * MIN)[-1].case_id
+    send(city, clock, key, "WG-1", "water_gauge", value=3)
+    with city.session() as s:
+        task = s.scalars(select(TaskRow).where(TaskRow.case_id == case_id, TaskRow.spec_id == "Device_check")).one()
+        complete_task(s, EngineContext(clock), task.id, Actor("supervisor1", Role.SUPERVISOR, None, task.district_code),
+                      {"device_verdict": "restored", "device_note": "积水已退"})
+        s.commit()
+    with city.session() as s:
+        assert s.scalars(select(TaskRow.spec_id).where(TaskRow.case_id == case_id)).all() != []  # the case goes on
+        assert "Device_check" not in s.scalars(select(TaskRow.spec_id).where(TaskRow.case_id == case_id)).all()
+        assert verify_cases(s, [s.get(Case, case_id).number]).ok
 
 
 def test_a_camera_recognising_a_pedlar_twice_files_a_camera_case_below_confidence_it_does_not(city, clock):
