@@ -10,20 +10,19 @@ the unique ``seq`` refuses a fork in any case. The database refuses UPDATE and D
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.admin.models import AdminEvent
 from engine.errors import Forbidden
-from engine.history import GENESIS, canonical_json
+from engine.history import ChainBreak, canonical_json
 from engine.model import Actor, Role
+from engine.table_chain import link_hash, next_link, walk
 
 _LOCK_KEY = 0x63697479_61646D  # "cityadm": serializes appends on PostgreSQL
 
@@ -45,32 +44,27 @@ class AdminKind(StrEnum):
     CALENDAR_IMPORTED = "calendar_imported"
 
 
-@dataclass(frozen=True)
-class ChainBreak:
-    seq: int
-    reason: str
-
-
 def require_admin(actor: Actor) -> None:
     """Every admin command checks the role itself: pages check too, but the engine is the rule."""
     if actor.role != Role.ADMIN:
         raise Forbidden(f"{actor.username} is not an administrator")
 
 
+def _fields(seq: int, at: datetime, actor: str, kind: str, target: str, before_json: str,
+            after_json: str) -> dict[str, Any]:
+    return {"seq": seq, "at": at.isoformat(), "actor": actor, "kind": kind, "target": target,
+            "before": before_json, "after": after_json}
+
+
 def entry_hash(prev_hash: str, seq: int, at: datetime, actor: str, kind: str, target: str,
                before_json: str, after_json: str) -> str:
-    canonical = canonical_json({"seq": seq, "at": at.isoformat(), "actor": actor, "kind": kind,
-                                "target": target, "before": before_json, "after": after_json})
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    return link_hash(prev_hash, _fields(seq, at, actor, kind, target, before_json, after_json))
 
 
 def record(session: Session, actor: Actor, at: datetime, kind: AdminKind, target: str,
            before: Any, after: Any) -> AdminEvent:
     """Append one entry in the caller's transaction (never commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
-    last = session.execute(select(AdminEvent.seq, AdminEvent.hash).order_by(AdminEvent.seq.desc()).limit(1)).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    seq, prev = next_link(session, AdminEvent.seq, AdminEvent.hash, _LOCK_KEY)
     before_json, after_json = canonical_json(before), canonical_json(after)
     target = (target or "")[:100]
     row = AdminEvent(seq=seq, at=at, actor=actor.username, kind=str(kind), target=target, before=before_json,
@@ -93,16 +87,7 @@ def entries(session: Session, *, target: str | None = None, before_seq: int | No
 
 
 def _walk(rows: Iterable[Any]) -> ChainBreak | None:
-    prev, expected = GENESIS, 1
-    for row in rows:
-        if row.seq != expected:
-            return ChainBreak(expected, f"entry {expected} is missing (next is {row.seq})")
-        if row.prev_hash != prev:
-            return ChainBreak(row.seq, "prev_hash does not match the previous entry")
-        if entry_hash(prev, row.seq, row.at, row.actor, row.kind, row.target, row.before, row.after) != row.hash:
-            return ChainBreak(row.seq, "hash does not match the entry's content")
-        prev, expected = row.hash, expected + 1
-    return None
+    return walk(rows, lambda r: _fields(r.seq, r.at, r.actor, r.kind, r.target, r.before, r.after))
 
 
 def check_chain(session: Session) -> ChainBreak | None:

@@ -10,18 +10,18 @@ and the unique ``seq`` refuses a fork in any case. The database refuses UPDATE a
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.history import GENESIS, canonical_json
+from engine.history import GENESIS, ChainBreak, canonical_json
 from engine.models import AccessLogEntry
+from engine.table_chain import link_hash, next_link, walk
 
 LOCK_KEY = 0x63697479_6C6F67  # "citylog": the advisory lock that serializes appends on PostgreSQL
 
@@ -41,27 +41,21 @@ class Accessor:
     role: str
 
 
-@dataclass(frozen=True)
-class ChainBreak:
-    seq: int
-    reason: str
+def _fields(seq: int, at: datetime, username: str, role: str, action: str, target: str,
+            details_json: str) -> dict[str, Any]:
+    return {"seq": seq, "at": at.isoformat(), "username": username, "role": role, "action": action,
+            "target": target, "details": details_json}
 
 
 def entry_hash(prev_hash: str, seq: int, at: datetime, username: str, role: str, action: str, target: str,
                details_json: str) -> str:
-    canonical = canonical_json({"seq": seq, "at": at.isoformat(), "username": username, "role": role,
-                                "action": action, "target": target, "details": details_json})
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    return link_hash(prev_hash, _fields(seq, at, username, role, action, target, details_json))
 
 
 def record(session: Session, who: Accessor, action: AccessAction, at: datetime, target: str = "",
            details: dict[str, Any] | None = None) -> AccessLogEntry:
     """Append one entry in the caller's transaction (never commits)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    last = session.execute(select(AccessLogEntry.seq, AccessLogEntry.hash)
-                           .order_by(AccessLogEntry.seq.desc()).limit(1)).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    seq, prev = next_link(session, AccessLogEntry.seq, AccessLogEntry.hash, LOCK_KEY)
     details_json = canonical_json(details or {})
     target = (target or "")[:100]
     row = AccessLogEntry(seq=seq, at=at, username=who.username, role=who.role, action=str(action), target=target,
@@ -101,17 +95,7 @@ def entries(session: Session, *, username: str | None = None, before_seq: int | 
 
 
 def _walk(rows: Iterable[Any]) -> ChainBreak | None:
-    prev, expected = GENESIS, 1
-    for row in rows:
-        if row.seq != expected:
-            return ChainBreak(expected, f"entry {expected} is missing (next is {row.seq})")
-        if row.prev_hash != prev:
-            return ChainBreak(row.seq, "prev_hash does not match the previous entry")
-        digest = entry_hash(prev, row.seq, row.at, row.username, row.role, row.action, row.target, row.details)
-        if digest != row.hash:
-            return ChainBreak(row.seq, "hash does not match the entry's content")
-        prev, expected = row.hash, expected + 1
-    return None
+    return walk(rows, lambda r: _fields(r.seq, r.at, r.username, r.role, r.action, r.target, r.details))
 
 
 def check_chain(session: Session) -> ChainBreak | None:
