@@ -51,6 +51,8 @@ class Command(StrEnum):
     ERASE_REPORTER = "erase_reporter"
     CORRECT_CASE = "correct_case"
     RECORD_OBSERVATION = "record_observation"  # a device observation noted on an open case
+    MERGE_CASE = "merge_case"  # a duplicate merged into its original
+    REOPEN_CASE = "reopen_case"  # a closed case reopened
 
 
 class CommandOutcome(StrEnum):
