@@ -88,6 +88,9 @@ class EventKind(StrEnum):
     REOPEN = "reopen"  # a closed case reopened within the reopen window: a new handling round
 
 
+# The lifecycle's 回访 (callback) step after closing (bpmn/case_lifecycle.bpmn).
+CALLBACK_TASK = "Followup_callback"
+
 # Ordered tuples (menus show them in this order); membership works on plain strings too.
 URGENCIES: tuple[str, ...] = tuple(Urgency)
 UNITS: tuple[str, ...] = tuple(TimeUnit)

@@ -31,13 +31,12 @@ from engine.commands.steps import apply_complete, apply_merge, apply_reopen
 from engine.errors import Conflict, Forbidden, NotFound, ValidationError
 from engine.forms import validate as validate_form
 from engine.metrics import Command
-from engine.model import OPEN_STATUSES, Actor, CaseStatus, EngineContext, EventKind, Role
+from engine.model import CALLBACK_TASK, OPEN_STATUSES, Actor, CaseStatus, EngineContext, EventKind, Role
 from engine.models import Case, TaskRow
 
 MERGERS = (Role.ACCEPTOR, Role.SHIFT_LEADER)
 REOPENERS = (Role.ACCEPTOR, Role.SHIFT_LEADER, Role.CITIZEN)
 REOPEN_DAYS = 7  # a closed case may be reopened this many (calendar) days after closing
-CALLBACK_TASK = "Followup_callback"  # bpmn/case_lifecycle.bpmn's 回访 step
 SATISFACTIONS = ("satisfied", "basically", "unsatisfied")
 REASON_CHARS = 500
 

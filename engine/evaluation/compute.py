@@ -29,7 +29,8 @@ from engine.models import Department, Event, Region, User
 
 TOTAL = "*"  # the unit key of a kind's total (distinct cases over all its units)
 STREAM_ROWS = 5000
-_READ_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.RATING, EventKind.CORRECTION})
+_READ_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.RATING, EventKind.CORRECTION,
+                         EventKind.MERGE, EventKind.REOPEN})
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ METRIC_LABELS: dict[Metric, tuple[str, str]] = {
     Metric.CLOSE_STEP_ON_TIME: ("按时结案操作数", "Closing step on time"),
     Metric.OVERDUE: ("超期未处置数", "Overdue"), Metric.RATED: ("评价数", "Rated"),
     Metric.SATISFIED: ("满意数", "Satisfied"),
+    Metric.DUPLICATE: ("重复上报合并数", "Merged duplicates"), Metric.REOPENED: ("重开数", "Reopened"),
+    Metric.CALLED_BACK: ("回访数", "Called back"), Metric.CALLBACK_SATISFIED: ("回访满意数", "Satisfied at callback"),
 }
 
 RATE_LABELS: dict[Rate, tuple[str, str]] = {
@@ -49,6 +51,7 @@ RATE_LABELS: dict[Rate, tuple[str, str]] = {
     Rate.ON_TIME_DISPATCH_RATE: ("按时派遣率", "On-time dispatch rate"),
     Rate.ON_TIME_CLOSING_RATE: ("按时结案率", "On-time closing-step rate"),
     Rate.SATISFACTION: ("满意率", "Satisfaction"),
+    Rate.CALLBACK_SATISFACTION: ("回访满意率", "Callback satisfaction"),
 }
 
 WORDS: dict[str, tuple[str, str]] = {
