@@ -30,6 +30,7 @@ class PublicCase:
     created_at: datetime
     rating: int | None
     rating_note: str | None
+    closed_at: datetime | None = None
 
     @property
     def may_rate(self) -> bool:
@@ -45,14 +46,15 @@ class Milestone:
     decision: str | None
 
 
+_PUBLIC_COLUMNS = (Case.id, Case.number, Case.status, Case.class_code, Case.district_code, Case.street_code,
+                   Case.address, Case.description, Case.created_at, Case.rating, Case.rating_note, Case.closed_at)
+
+
 def public_case(session: Session, token: str) -> PublicCase:
     """The case of a follow-up token; NotFound for anything else."""
     row = None
     if TOKEN_CHARS[0] <= len(token) <= TOKEN_CHARS[1]:
-        row = session.execute(select(Case.id, Case.number, Case.status, Case.class_code, Case.district_code,
-                                     Case.street_code, Case.address, Case.description, Case.created_at,
-                                     Case.rating, Case.rating_note)
-                              .where(Case.public_token == token)).first()
+        row = session.execute(select(*_PUBLIC_COLUMNS).where(Case.public_token == token)).first()
     if row is None:
         raise NotFound("this follow-up link is not valid")
     return PublicCase(*row)
@@ -73,9 +75,41 @@ def milestones(session: Session, case_id: int) -> list[Milestone]:
     return result
 
 
+def merged_into(session: Session, case_id: int) -> str | None:
+    """The number of the case a merged duplicate was merged into (its ``merge`` event names it)."""
+    raw = session.scalar(select(Event.data).where(Event.case_id == case_id, Event.kind == EventKind.MERGE)
+                         .order_by(Event.seq.desc()).limit(1))
+    if raw is None:
+        return None
+    original = orjson.loads(raw).get("original")
+    return original if isinstance(original, str) else None
+
+
+def merge_link(session: Session, case: object) -> str | None:
+    """For a merged case (anything with ``id`` and ``status``): the original's number."""
+    if getattr(case, "status", None) != CaseStatus.MERGED:
+        return None
+    return merged_into(session, int(getattr(case, "id")))
+
+
+def followed_case(session: Session, case: PublicCase) -> PublicCase:
+    """The case a reporter follows: a merged duplicate's reporter follows its original (and
+    that one's original, should it have been merged too)."""
+    seen = {case.id}
+    while case.status == CaseStatus.MERGED:
+        number = merged_into(session, case.id)
+        row = session.execute(select(*_PUBLIC_COLUMNS).where(Case.number == number)).first() if number else None
+        if row is None or row[0] in seen:
+            break
+        case = PublicCase(*row)
+        seen.add(case.id)
+    return case
+
+
 def follow_token(session: Session, case_id: int) -> str | None:
     """The follow-up token of a case just filed (shown once to the reporter)."""
     return session.scalar(select(Case.public_token).where(Case.id == case_id))
 
 
-__all__ = ["PublicCase", "Milestone", "public_case", "milestones", "follow_token"]
+__all__ = ["PublicCase", "Milestone", "public_case", "milestones", "follow_token", "followed_case", "merge_link",
+           "merged_into"]

@@ -14,6 +14,9 @@ from engine import definitions
 from engine.calendar import get_calendar
 from engine.commands import correct_case, supervise
 from engine.commands.correct import CORRECTORS
+from engine.commands.followup import MERGERS, REOPEN_DAYS
+from engine.model import OPEN_STATUSES
+from engine.queries.public import merge_link
 from engine.errors import Forbidden, NotFound, ValidationError
 from engine.models import Attachment, GridCell
 from engine.queries import (
@@ -28,6 +31,7 @@ from web.assets import leaflet_installed
 from web.cases import bp
 from web.cases import reference as refdata
 from web.cases.attachments import STAGES, attachment_case, case_photos, store_upload, thumbnail
+from web.cases.followup import duplicate_candidates, may_reopen
 from web.cases.display import URGENCY_NAMES, named, person, pick, remaining_text, task_name
 from web.extensions import get_session, limiter
 from web.geo_display import to_display, wkt_polygon_display
@@ -130,6 +134,12 @@ def _summary(e: HistoryEvent, definition, auditor: bool) -> list[tuple[str, str]
         return [(_("Rating"), str(data.get("rating", "")))]
     if e.kind == "correction":
         return _correction_summary(data)
+    if e.kind == "merge":
+        return [(_("Merged into"), str(data.get("original", ""))), (_("Reason"), str(data.get("reason", "")))]
+    if e.kind == "duplicate":
+        return [(_("Duplicate merged in"), str(data.get("duplicate", ""))), (_("Reason"), str(data.get("reason", "")))]
+    if e.kind == "reopen":
+        return [(_("Reason"), str(data.get("reason", "")))]
     return []
 
 
@@ -203,6 +213,8 @@ def case_page(number: str):
         before=[p for p in photos if p.stage == "report"], after=[p for p in photos if p.stage != "report"],
         map=map_data(case, grid.geometry if grid else None), may_supervise=may_supervise(actor, case),
         may_correct=actor.role in CORRECTORS and case.status == "open",
+        duplicates=duplicate_candidates(case), may_merge=actor.role in MERGERS and case.status in OPEN_STATUSES,
+        may_reopen=may_reopen(case), reopen_days=REOPEN_DAYS, merge_link=merge_link(s, case),
         correct_classes=[c for c in ref.classes.values() if c.active] if actor.role in CORRECTORS else [])
 
 
