@@ -50,6 +50,13 @@ def test_acceptor_merges_a_duplicate_and_its_reporter_follows_the_original(city,
     login(acceptor, "acceptor1")
     page = acceptor.get(f"/cases/{d.number}").get_data(as_text=True)
     assert "可能重复的附近案卷" in page and o.number in page and _row(city, elsewhere.case_id).number not in page
+    duplicate.do("verify", {"verdict": "confirmed"})
+    with city.session() as s:
+        from engine.models import TaskRow
+
+        accept = s.scalar(select(TaskRow.id).where(TaskRow.case_id == duplicate.case_id))
+    task_page = acceptor.get(f"/tasks/{accept}").get_data(as_text=True)  # the acceptor's step of the new case
+    assert "可能重复的附近案卷" in task_page and f"将本案卷合并到 {o.number}" in task_page
 
     # Refused: into itself, into another kind of problem, without a reason — each said in Chinese.
     for form, words in (({"original": d.number, "reason": "x"}, "不能合并到自身"),
