@@ -68,11 +68,11 @@ MERGED_INTO = "merged_into"
 def case_status(wf: BpmnWorkflow, definition: LoadedDefinition, snap: Snapshot) -> tuple[CaseStatus, str | None]:
     """(status, outcome): outcome is set once the workflow has completed."""
     if not wf.is_completed():
-        waiting = {definition.waiting_outcomes.get(t.task_spec.bpmn_id) for t in snap.ready.values()}
-        if snap.ready and None not in waiting and len(waiting) == 1:
-            # Only after-closing steps (回访) are open: the case is closed for everyone but them.
-            outcome = waiting.pop()
-            return _OUTCOME_STATUS.get(outcome or "", CaseStatus.CLOSED), outcome
+        waiting = sorted({o for t in snap.ready.values() if (o := definition.waiting_outcomes.get(t.task_spec.bpmn_id))})
+        if waiting:
+            # An after-closing step (回访) is open: the case is closed (a leftover branch, e.g. a
+            # leader's 督办 task of an earlier overdue, ends with the workflow after the callback).
+            return _OUTCOME_STATUS.get(waiting[0], CaseStatus.CLOSED), waiting[0]
         return (CaseStatus.SUSPENDED if snap.suspended else CaseStatus.OPEN), None
     if wf.data.get(MERGED_INTO):
         return CaseStatus.MERGED, "merged"

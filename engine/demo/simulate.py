@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.calendar import get_calendar
 from engine.clock import ManualClock
-from engine.commands import complete_task, start_case, supervise
+from engine.commands import complete_task, merge_case, start_case, supervise
 from engine.db import transaction
-from engine.errors import CityCaseError, Conflict
+from engine.errors import CityCaseError, Conflict, ValidationError
 from engine.model import Actor, EngineContext
 from engine.models import Case, Deadline, GridCell, Outbox, ProblemClass, TaskRow
 from engine.scheduler import tick
@@ -35,7 +35,7 @@ BRANCHES = (
     "verify_confirmed", "verify_not_found", "self_handled_closed", "self_handled_to_normal", "accept_void",
     "file_void", "return_approved", "return_rejected", "extension_approved", "extension_rejected",
     "suspension_approved", "suspension_rejected", "resumed", "rework", "closed", "deadline_warning",
-    "overdue_escalation", "supervision_order",
+    "overdue_escalation", "supervision_order", "callback_satisfied", "callback_reopened", "merged_duplicate",
 )
 SOURCES = ("supervisor", "supervisor", "citizen", "hotline", "camera", "sensor")
 
@@ -61,6 +61,8 @@ class Plan:
     checks: tuple[str, ...] = ()  # "failed" before the final "passed"
     late: bool = False
     supervise: bool = False
+    callback: str = "satisfied"  # the reporter's answer at the 回访 (unsatisfied: reopened once)
+    duplicate: bool = False  # reported again at the previous case's place: merged at accept
 
 
 SCRIPTED: tuple[Plan, ...] = (
@@ -79,6 +81,8 @@ SCRIPTED: tuple[Plan, ...] = (
     Plan(checks=("failed",)),
     Plan(late=True),
     Plan(supervise=True),
+    Plan(source="hotline", callback="unsatisfied"),
+    Plan(duplicate=True),
 )
 
 
@@ -105,6 +109,9 @@ def random_plan(rng: random.Random) -> Plan:
         choices["checks"] = ("failed",)
     choices["late"] = rng.random() < 0.12
     choices["supervise"] = rng.random() < 0.03
+    if source in ("citizen", "hotline"):
+        choices["callback"] = rng.choices(["satisfied", "basically", "unsatisfied"], [70, 20, 10])[0]
+        choices["duplicate"] = rng.random() < 0.05
     return Plan(**choices)
 
 
@@ -115,6 +122,8 @@ class _Sim:
     plan: Plan
     dispatches: int = 0
     supervised: bool = False
+    reopened: bool = False
+    original: int | None = None  # the case a duplicate repeats
     handle: list[str] = field(init=False)
     approvals: list[str] = field(init=False)
     checks: list[str] = field(init=False)
@@ -222,6 +231,12 @@ class Simulator:
             return {"verdict": verdict}
         if spec == "close":
             return {"note": "结案"}
+        if spec == "Followup_callback":
+            answer = "satisfied" if sim.reopened else plan.callback
+            reopen = answer == "unsatisfied"
+            sim.reopened = sim.reopened or reopen
+            self.branches["callback_reopened" if reopen else "callback_satisfied"] += 1
+            return {"satisfaction": answer, "channel": "phone", "reopen": reopen, "note": "电话回访"}
         if spec == "escalate":
             self.branches["overdue_escalation"] += 1
             return {"level": "order", "order": "请立即处置并反馈"}
@@ -248,6 +263,12 @@ class Simulator:
         lat = self.rng.uniform(cell.min_lat, cell.max_lat)
         report = {"source": sim.plan.source, "class_code": self.rng.choice(self.classes), "lon": lon, "lat": lat,
                   "description": "模拟上报", "self_handled": sim.plan.self_handled}
+        if sim.plan.duplicate and self.cases:
+            # The same problem reported again, where the previous report was.
+            sim.original = max(self.cases)
+            with self.factory() as s:
+                before = s.execute(select(Case.class_code, Case.lon, Case.lat).where(Case.id == sim.original)).one()
+            report.update(class_code=before.class_code, lon=before.lon, lat=before.lat, description="重复上报")
         reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("sim", "citizen")
         with transaction(self.factory) as s:
             result = start_case(s, self.ctx, report, reporter)
@@ -279,6 +300,8 @@ class Simulator:
                 supervise(s, self.ctx, case_id, Actor(f"leader_{(row.department_code or '').replace('@', '_')}", "leader",
                                                       row.department_code), "order", "请加快处置")
             self.branches["supervision_order"] += 1
+        if row.spec_id == "accept" and sim.original is not None and self._merged(case_id, sim):
+            return
         now = self.clock.now()
         try:
             with transaction(self.factory) as s:
@@ -288,6 +311,19 @@ class Simulator:
         except Conflict:
             self.errors["conflict"] += 1
         self._schedule_case(case_id)
+
+    def _merged(self, case_id: int, sim: _Sim) -> bool:
+        """The acceptor merges a duplicate into its original when that is still open."""
+        try:
+            with transaction(self.factory) as s:
+                original = s.scalar(select(Case.number).where(Case.id == sim.original))
+                merge_case(s, self.ctx, case_id, original or "", Actor("acceptor1", "acceptor"), "重复上报，合并")
+        except (ValidationError, Conflict):
+            sim.original = None  # the original is finished: handle this report on its own
+            self._schedule_case(case_id)
+            return True
+        self.branches["merged_duplicate"] += 1
+        return True
 
     def _fire_due(self) -> int:
         now = self.clock.now()
