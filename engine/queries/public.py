@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
-from engine.model import CaseStatus, EventKind
+from engine.model import CALLBACK_TASK, CaseStatus, EventKind
 from engine.models import Case, Event
 
+REOPENED = "reopen"  # a milestone: the case was reopened (a reopen event, or the callback's answer)
 TOKEN_CHARS = (16, 64)  # tokens are issued with 24 random bytes (32 characters); anything else is a miss
 
 
@@ -62,15 +63,21 @@ def public_case(session: Session, token: str) -> PublicCase:
 
 def milestones(session: Session, case_id: int) -> list[Milestone]:
     """The completed steps in order (the caller picks which to show and how to name them)."""
-    rows = session.execute(select(Event.at, Event.task_spec, Event.data)
-                           .where(Event.case_id == case_id, Event.kind == EventKind.COMPLETE).order_by(Event.seq))
+    rows = session.execute(select(Event.at, Event.task_spec, Event.data, Event.kind)
+                           .where(Event.case_id == case_id, Event.kind.in_((EventKind.COMPLETE, EventKind.REOPEN)))
+                           .order_by(Event.seq))
     result = []
-    for at, step, data in rows:
+    for at, step, data, kind in rows:
+        if kind == EventKind.REOPEN:
+            result.append(Milestone(at, REOPENED, None))
+            continue
         try:
             form = orjson.loads(data).get("form") or {}
         except (orjson.JSONDecodeError, AttributeError):
             form = {}
         decision = form.get("decision") if isinstance(form, dict) else None
+        if step == CALLBACK_TASK and isinstance(form, dict) and form.get("reopen"):
+            decision = REOPENED  # the callback's answer reopened the case
         result.append(Milestone(at, step or "", decision if isinstance(decision, str) else None))
     return result
 

@@ -99,7 +99,7 @@ def test_citizen_reopens_from_the_follow_up_page_within_the_window(city, clock):
     response = citizen.post(path + "/reopen", data={"reason": ""}, follow_redirects=True)
     assert "请说明原因" in response.get_data(as_text=True) and _row(city, d.case_id).status == "closed"
     response = citizen.post(path + "/reopen", data={"reason": "垃圾还在"}, follow_redirects=True)
-    assert "已重新开启" in response.get_data(as_text=True)
+    assert "已重新开启" in response.get_data(as_text=True) and "已重开，将重新处理" in response.get_data(as_text=True)
     assert _row(city, d.case_id).status == "open" and d.tasks() == ["dispatch"]
     _verified(city)
     # A second round, then past the window: no form, and a late post is refused in Chinese.

@@ -236,6 +236,7 @@ PUBLIC_STEPS = {
     "check": ("已现场核查", "Checked on site"), "close": ("已结案", "Closed"),
     "confirm_self_handled": ("已当场处理", "Fixed on the spot"),
     "Followup_callback": ("已回访", "We asked you whether it is solved"),
+    "reopen": ("问题未解决，已重开，将重新处理", "Not solved: reopened, to be handled again"),
 }
 PUBLIC_STATUS = {
     "open": ("处理中", "in progress"), "suspended": ("暂缓处理", "on hold"), "closed": ("已办结", "closed"),
@@ -261,6 +262,8 @@ def public_progress(case: PublicCase) -> list[dict[str, Any]]:
         label = pick(*names)
         if m.step == "file" and m.decision == "void":
             label = pick("不予立案", "Not accepted")
+        elif m.decision == "reopen":
+            label = pick("问题未解决，已重开，将重新处理", "Not solved: reopened, to be handled again")
         steps.append({"at": m.at, "label": label})
     return steps
 
