@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from engine.commands.frame import CaseRef, CommandFrame, Outcome
 from engine.commands.results import CaseResult
 from engine.commands.steps import apply_complete, apply_merge, apply_reopen
-from engine.errors import Conflict, Forbidden, NotFound, ValidationError
+from engine.errors import Conflict, Forbidden, ValidationError
 from engine.forms import validate as validate_form
 from engine.metrics import Command
 from engine.model import CALLBACK_TASK, OPEN_STATUSES, Actor, CaseStatus, EngineContext, EventKind, Role
@@ -118,15 +118,11 @@ def reopen_case(session: Session, ctx: EngineContext, case_id: int, actor: Actor
             raise Conflict(f"case {case.number} was closed more than {REOPEN_DAYS} days ago; report the problem "
                            f"again [{Refusal.WINDOW_PASSED}]")
         loaded = frame.load(case)
-        callback = session.scalar(select(TaskRow.id).where(TaskRow.case_id == case_id,
-                                                           TaskRow.spec_id == CALLBACK_TASK))
+        callback = open_callback(session, case_id)
         if callback is not None:
             # The callback is still open: the reopen is the reporter's answer to it.
-            form = loaded.definition.user_tasks[CALLBACK_TASK].form
-            clean = validate_form(form, {"satisfaction": "unsatisfied", "channel": channel, "reopen": True,
-                                         "note": reason}, {})
-            outcome = Outcome(EventKind.COMPLETE, actor.username, callback, CALLBACK_TASK, {"form": clean})
-            frame.run(loaded, outcome, lambda wf: apply_complete(wf, callback, clean))
+            outcome = _answer(frame, loaded, callback, actor, {"satisfaction": "unsatisfied", "channel": channel,
+                                                               "reopen": True, "note": reason})
         else:
             values = {"reopen_reason": reason}
             outcome = Outcome(EventKind.REOPEN, actor.username, data={"reason": reason, "workflow": values})
@@ -135,6 +131,40 @@ def reopen_case(session: Session, ctx: EngineContext, case_id: int, actor: Actor
             except Conflict:
                 raise Conflict(f"case {case.number} cannot be reopened: its process has no reopen step "
                                f"[{Refusal.NO_REOPEN_STEP}]") from None
+        return frame.save(loaded, outcome)
+
+
+def open_callback(session: Session, case_id: int) -> str | None:
+    """The id of the case's open callback task, if any."""
+    return session.scalar(select(TaskRow.id).where(TaskRow.case_id == case_id, TaskRow.spec_id == CALLBACK_TASK))
+
+
+def _answer(frame: CommandFrame, loaded: Any, task_id: str, actor: Actor, answer: dict[str, Any]) -> Outcome:
+    form = loaded.definition.user_tasks[CALLBACK_TASK].form
+    clean = validate_form(form, answer, {})
+    outcome = Outcome(EventKind.COMPLETE, actor.username, task_id, CALLBACK_TASK, {"form": clean})
+    frame.run(loaded, outcome, lambda wf: apply_complete(wf, task_id, clean))
+    return outcome
+
+
+def satisfaction_of(rating: int) -> str:
+    """A follow-up page rating (1–5 stars) as the callback's answer."""
+    return "satisfied" if rating >= 4 else "basically" if rating == 3 else "unsatisfied"
+
+
+def answer_callback(session: Session, ctx: EngineContext, case_id: int, rating: int, note: str = "") -> CaseResult | None:
+    """The reporter's rating on the follow-up page answers the open callback (回访) through the web,
+    so the center need not call; None when no callback is open. Reopening stays the reporter's
+    explicit choice (``reopen_case``)."""
+    with CommandFrame(session, ctx, Command.COMPLETE_TASK) as frame:
+        case = frame.case(case_id)
+        task_id = open_callback(session, case_id)
+        if task_id is None:
+            return None
+        loaded = frame.load(case)
+        outcome = _answer(frame, loaded, task_id, Actor("reporter", Role.CITIZEN),
+                          {"satisfaction": satisfaction_of(rating), "channel": "web", "reopen": False,
+                           "note": (note or "")[:2000]})
         return frame.save(loaded, outcome)
 
 
@@ -147,5 +177,5 @@ def reopen_until(closed_at: datetime | None) -> datetime | None:
     return _aware(closed_at) + timedelta(days=REOPEN_DAYS) if closed_at is not None else None
 
 
-__all__ = ["CALLBACK_TASK", "MERGERS", "REOPENERS", "REOPEN_DAYS", "Refusal", "SATISFACTIONS", "merge_case",
+__all__ = ["answer_callback", "open_callback", "satisfaction_of", "MERGERS", "REOPENERS", "REOPEN_DAYS", "Refusal", "SATISFACTIONS", "merge_case",
            "reopen_case", "reopen_until", "same_kind"]

@@ -92,11 +92,9 @@ def merged_into(session: Session, case_id: int) -> str | None:
     return original if isinstance(original, str) else None
 
 
-def merge_link(session: Session, case: object) -> str | None:
-    """For a merged case (anything with ``id`` and ``status``): the original's number."""
-    if getattr(case, "status", None) != CaseStatus.MERGED:
-        return None
-    return merged_into(session, int(getattr(case, "id")))
+def merge_link(session: Session, case_id: int, status: str) -> str | None:
+    """For a merged case: the original's number."""
+    return merged_into(session, case_id) if status == CaseStatus.MERGED else None
 
 
 def followed_case(session: Session, case: PublicCase) -> PublicCase:

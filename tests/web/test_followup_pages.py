@@ -141,3 +141,22 @@ def test_callback_task_and_center_reopen_on_the_case_page(city, clock):
     assert response.status_code == 200 and d.tasks() == ["dispatch"]
     assert "重开" in acceptor.get(f"/cases/{number}").get_data(as_text=True)
     _verified(city)
+
+
+def test_the_follow_up_rating_answers_the_callback(city, clock):
+    app = make_app(city, clock)
+    d = CaseDriver(city, EngineContext(clock))
+    d.start()
+    _close(d)
+    assert d.tasks() == ["Followup_callback"]
+    path = f"/follow/{_row(city, d.case_id).public_token}"
+    citizen = app.test_client()
+    assert citizen.post(path + "/rate", data={"rating": "3", "note": "还行"}).status_code == 302
+    case = _row(city, d.case_id)
+    assert case.rating == 3 and case.status == "closed" and d.tasks() == []  # no call needed
+    with city.session() as s:
+        from engine.models import Event
+
+        answer = s.scalars(select(Event).where(Event.case_id == d.case_id, Event.task_spec == "Followup_callback")).one()
+    assert '"basically"' in answer.data and '"web"' in answer.data
+    _verified(city)

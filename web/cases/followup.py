@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, url_for
-from flask import request
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 

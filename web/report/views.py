@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.commands import CaseResult, rate_case, reopen_case, start_case
-from engine.commands.followup import reopen_until
+from engine.commands.followup import answer_callback, reopen_until
 from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
 from engine.model import Actor, Role
 from engine.models import GridCell
@@ -326,6 +326,7 @@ def rate(token: str):
         return redirect(url_for("report.follow", token=token))
     try:
         rate_case(get_session(), engine_context(), case.id, rating, note)
+        answer_callback(get_session(), engine_context(), case.id, rating, note)  # the 回访, answered on the web
     except Conflict:
         rollback()
         flash(_("This case has already been rated. Thank you!"), "info")

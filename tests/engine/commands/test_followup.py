@@ -13,7 +13,7 @@ from engine.commands import merge_case, reopen_case
 from engine.commands.followup import REOPEN_DAYS
 from engine.errors import Conflict, Forbidden, ValidationError
 from engine.model import Actor, EngineContext
-from engine.models import Case, Event
+from engine.models import Event
 from tests.factories import ACCEPTOR, DISPATCHER, SHIFT_LEADER, CaseDriver
 
 DEPT = "sanitation@330191"
