@@ -13,6 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import spiff_patches
 from engine.clock import Clock, using_clock
+from engine.commands.snapshot import MERGED_INTO
 from engine.errors import Conflict
 from engine.ids import IdSequence, using_ids
 from engine.servicelog import ServiceLog, using_service_log
@@ -48,7 +49,7 @@ def apply_correction(workflow: BpmnWorkflow, values: dict[str, Any]) -> None:
 def apply_merge(workflow: BpmnWorkflow, original: str) -> None:
     """A duplicate merged into ``original``: every open task of its workflow ends (cancelled) and
     the workflow's data names the original, which is what makes its status ``merged``."""
-    workflow.data["merged_into"] = original
+    workflow.data[MERGED_INTO] = original
     workflow.cancel()
 
 
