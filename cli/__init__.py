@@ -16,6 +16,7 @@ from cli import (  # noqa: F401  (attach commands)
     devices,
     evaluate,
     export,
+    followup,
     ops,
     scheduler,
     seed,
