@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from cachetools import LRUCache
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.evaluation.metrics import COLUMNS, RATE_FORMULAS, VOLUME_METRIC, Kind, Metric, Rate
@@ -97,13 +97,16 @@ class _Tally:
 
 def candidates(start: datetime, end: datetime) -> Any:
     """Ids of the cases that can count in [start, end): those with an event in it, and those
-    dispatched before its end and not closed before its start (they may be overdue at its end).
+    dispatched before its start and not closed since their last dispatch (they may be overdue at
+    its end; a reopened case is dispatched again after its first closing).
     Everything else (cases finished earlier, or not yet reported) counts for nothing."""
     active = select(Event.case_id).where(Event.at >= start, Event.at < end)
-    closed_before = (select(Event.case_id).where(Event.kind == EventKind.COMPLETE, Event.task_spec == "close",
-                                                 Event.at < start))
-    waiting = (select(Event.case_id).where(Event.kind == EventKind.COMPLETE, Event.task_spec == "dispatch",
-                                           Event.at < start, Event.case_id.not_in(closed_before)))
+    last_dispatch = func.max(case((Event.task_spec == "dispatch", Event.seq)))  # seq: the case's own order
+    last_close = func.max(case((Event.task_spec == "close", Event.seq)))
+    waiting = (select(Event.case_id)
+               .where(Event.kind == EventKind.COMPLETE, Event.task_spec.in_(("dispatch", "close")), Event.at < start)
+               .group_by(Event.case_id)
+               .having(last_dispatch.is_not(None), or_(last_close.is_(None), last_dispatch > last_close)))
     return active.union(waiting)
 
 

@@ -69,3 +69,19 @@ def test_duplicates_reopens_and_callbacks_are_counted(city, clock):
     assert dept.counts.get(Metric.REOPENED) == 2
     assert result.kinds[Kind.DISTRICT].total.rates[Rate.CALLBACK_SATISFACTION] == 100.0
     assert TOTAL not in {u.key for u in result.kinds[Kind.DEPARTMENT].units}
+
+
+def test_a_reopened_case_left_undone_is_overdue_in_a_later_period(city, clock):
+    ctx = EngineContext(clock)
+    d = CaseDriver(city, ctx)
+    d.start()
+    _closed(d)
+    d.do("Followup_callback", {"satisfaction": "unsatisfied", "channel": "phone", "reopen": True})
+    d.do("dispatch", {"department": DEPT})  # the new round, then nobody handles it
+    quiet_from = clock.now() + timedelta(days=1)
+    quiet = Period(quiet_from, quiet_from + timedelta(days=30), "quiet")  # no event of the case in it
+    with city.session() as s:
+        narrow = evaluate(s, quiet)
+        full = evaluate(s, quiet, narrow=False)
+    assert narrow.kinds[Kind.DEPARTMENT].total.counts.get(Metric.OVERDUE) == 1
+    assert narrow.kinds[Kind.DISTRICT].total.counts == full.kinds[Kind.DISTRICT].total.counts
