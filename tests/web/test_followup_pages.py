@@ -74,6 +74,10 @@ def test_acceptor_merges_a_duplicate_and_its_reporter_follows_the_original(city,
     text = response.get_data(as_text=True)
     assert response.status_code == 200 and "已合并" in text and d.number in text  # the original's page
     assert _row(city, duplicate.case_id).status == "merged" and duplicate.tasks() == []
+    from tests.web.test_api import conforms, sign_in
+
+    api = conforms(sign_in(app, "acceptor1").get(f"/api/v1/cases/{d.number}"), "/cases/{number}", "get")
+    assert api["case"]["status"] == "merged" and api["tasks"] == []  # the JSON API's schema knows merged
     dup_page = acceptor.get(f"/cases/{d.number}").get_data(as_text=True)
     assert "已合并" in dup_page and o.number in dup_page and "merge-form" not in dup_page
 

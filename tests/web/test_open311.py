@@ -76,7 +76,7 @@ def test_request_fields_and_status_mapping():
 
     for status, public, notes in (("open", "open", "处置中：核实"), ("suspended", "open", "已挂账：核实"),
                                   ("closed", "closed", "已结案"), ("voided", "closed", "已作废"),
-                                  ("invalid", "closed", "无效案件")):
+                                  ("invalid", "closed", "无效案件"), ("merged", "closed", "重复上报，已与原案卷合并")):
         Row.status = status
         fields = request_dict(Row, service_name="暴露垃圾", agency="环卫", steps=["核实"],
                               expected=at + timedelta(hours=4), tz="Asia/Shanghai")

@@ -41,9 +41,9 @@ open311_bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMATS = "any(json,xml)"
 MAX_RESULTS = 1000
 DEFAULT_DAYS = 90
-CLOSED_STATUSES = ("closed", "voided", "invalid")
+CLOSED_STATUSES = ("closed", "voided", "invalid", "merged")
 OPEN_STATUSES = ("open", "suspended")
-STATUS_NOTES = {"closed": "已结案", "voided": "已作废", "invalid": "无效案件"}
+STATUS_NOTES = {"closed": "已结案", "voided": "已作废", "invalid": "无效案件", "merged": "重复上报，已与原案卷合并"}
 # Characters XML 1.0 cannot carry even escaped (C0 controls except tab, newline, carriage return).
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 POST_RATE = "30 per minute"
