@@ -17,6 +17,7 @@ from cli import (  # noqa: F401  (attach commands)
     devices,
     evaluate,
     export,
+    followup,
     notify,
     ops,
     patrol,

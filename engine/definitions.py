@@ -62,6 +62,9 @@ class LoadedDefinition:
     user_tasks: dict[str, UserTaskInfo]
     outcomes: dict[str, str]  # end event id -> case outcome
     files: dict[str, str] = field(repr=False, default_factory=dict)
+    # user task id -> the case outcome while only such tasks are open (回访 after 结案: the case
+    # is closed although its workflow still waits for the callback)
+    waiting_outcomes: dict[str, str] = field(default_factory=dict)
 
 
 # --- reading and checking files -------------------------------------------------------------
@@ -204,6 +207,7 @@ def build(files: dict[str, str], definition_id: int = 0) -> LoadedDefinition:
 
     user_tasks: dict[str, UserTaskInfo] = {}
     outcomes: dict[str, str] = {}
+    waiting: dict[str, str] = {}
     all_specs = [spec, *subprocess_specs.values()]
     for proc in all_specs:
         _arm_event_subprocesses(proc)
@@ -221,6 +225,8 @@ def build(files: dict[str, str], definition_id: int = 0) -> LoadedDefinition:
                                           f"a deployed form file (got {form_key!r})")
                 user_tasks[ts.bpmn_id] = UserTaskInfo(ts.bpmn_id, ts.bpmn_name or ts.bpmn_id, lane,
                                                       ROLES_BY_LANE[lane], forms[form_key])
+                if props.get("outcome"):
+                    waiting[ts.bpmn_id] = props["outcome"]
             elif isinstance(ts, ServiceTask):
                 if ts.operation_name not in REGISTRY:
                     raise DefinitionError(f"service task {ts.bpmn_id!r} calls {ts.operation_name!r}, which is not "
@@ -230,7 +236,7 @@ def build(files: dict[str, str], definition_id: int = 0) -> LoadedDefinition:
     if not user_tasks:
         raise DefinitionError(f"{process_id}: no user tasks")
     return LoadedDefinition(definition_id, content_hash(files), process_id, spec, subprocess_specs,
-                            user_tasks, outcomes, files)
+                            user_tasks, outcomes, files, waiting)
 
 
 def _parse_forms(files: dict[str, str]) -> dict[str, FormSpec]:

@@ -31,7 +31,8 @@ SELECT_TASK_AND_CASE = (
     "JOIN definition_version d ON d.id = c.definition_id WHERE t.id = :id")
 UPDATE_CASE = ("UPDATE case_record SET state = :state, version = :new_version, last_seq = :seq, "
                "last_hash = :hash, updated_at = :now, status = :status, department_code = :department, "
-               "outcome = COALESCE(:outcome, outcome), closed_at = COALESCE(:closed_at, closed_at) "
+               "outcome = CASE WHEN :reopened = 1 THEN NULL ELSE COALESCE(:outcome, outcome) END, "
+               "closed_at = CASE WHEN :reopened = 1 THEN NULL ELSE COALESCE(:closed_at, closed_at) END "
                "WHERE id = :id AND version = :version")
 INSERT_EVENT = ("INSERT INTO event (case_id, seq, at, actor, kind, task_id, task_spec, data, spec_hash, "
                 "prev_hash, hash, hash_alg) VALUES (:case_id, :seq, :at, :actor, :kind, :task_id, :task_spec, "

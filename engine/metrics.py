@@ -53,6 +53,8 @@ class Command(StrEnum):
     CORRECT_CASE = "correct_case"
     RECORD_OBSERVATION = "record_observation"  # a device observation noted on an open case
     DEVICE_NORMAL = "device_normal"  # a device back to normal: the device_normal message (a check task)
+    MERGE_CASE = "merge_case"  # a duplicate merged into its original
+    REOPEN_CASE = "reopen_case"  # a closed case reopened
 
 
 class CommandOutcome(StrEnum):

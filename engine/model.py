@@ -37,6 +37,7 @@ class CaseStatus(StrEnum):
     CLOSED = "closed"
     VOIDED = "voided"
     INVALID = "invalid"
+    MERGED = "merged"  # a duplicate merged into its original (engine.commands.followup)
 
 
 class Light(StrEnum):
@@ -90,7 +91,13 @@ class EventKind(StrEnum):
     MIGRATION = "migration"
     OBSERVATION = "observation"  # a device's alarm, return to normal or silence noted on its open case
     ERASURE = "erasure"  # a reporter's personal data was erased from the case row (PIPL); no PII in it
+    MERGE = "merge"  # this case is a duplicate, merged into the original it names (ends its workflow)
+    DUPLICATE = "duplicate"  # a duplicate was merged into this case (names the duplicate)
+    REOPEN = "reopen"  # a closed case reopened within the reopen window: a new handling round
 
+
+# The lifecycle's 回访 (callback) step after closing (bpmn/case_lifecycle.bpmn).
+CALLBACK_TASK = "Followup_callback"
 
 # Ordered tuples (menus show them in this order); membership works on plain strings too.
 URGENCIES: tuple[str, ...] = tuple(Urgency)
@@ -108,7 +115,8 @@ INBOX_ROLES: tuple[str, ...] = (Role.ACCEPTOR, Role.SHIFT_LEADER, Role.DISPATCHE
                                 Role.SUPERVISOR, Role.LEADER)
 # Events that change workflow state (replay applies them); the others only annotate history.
 STATE_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.TIMER, EventKind.MESSAGE,
-                         EventKind.CORRECTION})  # a correction changes the workflow's live data
+                         EventKind.CORRECTION,  # a correction changes the workflow's live data
+                         EventKind.MERGE, EventKind.REOPEN})
 
 
 @dataclass(frozen=True)

@@ -25,13 +25,15 @@ from engine.commands.snapshot import case_status, snapshot
 from engine.commands.steps import (
     apply_complete,
     apply_correction,
+    apply_merge,
     apply_message,
+    apply_reopen,
     apply_start,
     apply_timers,
     step_workflow,
 )
 from engine.ids import IdSequence, using_ids
-from engine.model import EventKind
+from engine.model import OPEN_STATUSES, EventKind
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
 from engine.state import dump_state
@@ -76,6 +78,10 @@ def _step(kind: str, data: dict[str, Any], task_id: str | None) -> Callable[[Bpm
         return lambda w: apply_message(w, data["message"], data["payload"])
     if kind == EventKind.CORRECTION:
         return lambda w: apply_correction(w, data.get("workflow") or {})
+    if kind == EventKind.MERGE:
+        return lambda w: apply_merge(w, data["original"])
+    if kind == EventKind.REOPEN:
+        return lambda w: apply_reopen(w, data.get("workflow") or {})
     return None  # claim, release, rating…: no workflow change
 
 
@@ -112,11 +118,15 @@ def replay(definition: definitions.LoadedDefinition, number: str, rows: Iterable
         step_workflow(wf, clock, ids, ServiceLog(data.get("services", [])), service_ctx, apply)
         snap = snapshot(wf)
         department = snap.data.get("department") or department
+        before = status
         status, step_outcome = case_status(wf, definition, snap)
-        outcome = step_outcome or outcome
         updated_at = clock.now()
-        if step_outcome:
-            closed_at = updated_at
+        if status in OPEN_STATUSES:  # as the command frame writes it: an open case has no outcome
+            outcome, closed_at = None, None
+        else:
+            outcome = step_outcome or outcome
+            if step_outcome and status != before:
+                closed_at = updated_at
     return Replayed(dump_state(wf, ids.counter), str(status), outcome, department, closed_at, updated_at)
 
 

@@ -51,7 +51,7 @@ from engine.history import ADVANCE_HEAD, ChainHead, append_event, canonical_json
 from engine.ids import IdSequence
 from engine.logs import CASE_NUMBER
 from engine.metrics import Command, observe_command
-from engine.model import Actor, EngineContext
+from engine.model import OPEN_STATUSES, Actor, EngineContext
 from engine.queries.visibility import SUB_CENTER_ROLES, task_district
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
@@ -288,7 +288,10 @@ class CommandFrame:
         params = {"state": dump_state(wf, loaded.ids.counter), "new_version": case.version + 1,
                   "now": w.time(now), "status": status.value,
                   "department": after.data.get("department") or case.department_code, "outcome": outcome_name,
-                  "closed_at": w.time(now) if outcome_name else None, "version": case.version}
+                  # closed when it became so (a callback after closing leaves it); an open case
+                  # (a reopened one) has neither outcome nor closing time
+                  "closed_at": w.time(now) if outcome_name and status != case.status else None,
+                  "reopened": int(status in OPEN_STATUSES), "version": case.version}
         event = append_event(w, case.head, now, outcome.actor, outcome.kind, outcome.task_id, outcome.task_spec,
                              outcome.data, advance=UPDATE_CASE, params=params, then=ops,
                              algorithm=self.ctx.hash_alg)

@@ -60,13 +60,22 @@ def snapshot(wf: BpmnWorkflow) -> Snapshot:
 
 # End-event outcomes (bpmn extension property) -> case status.
 _OUTCOME_STATUS = {"closed": CaseStatus.CLOSED, "self_handled": CaseStatus.CLOSED, "voided": CaseStatus.VOIDED,
-                   "invalid": CaseStatus.INVALID}
+                   "invalid": CaseStatus.INVALID, "merged": CaseStatus.MERGED}
+# Workflow data set when a case is merged into another (engine.commands.followup.apply_merge).
+MERGED_INTO = "merged_into"
 
 
 def case_status(wf: BpmnWorkflow, definition: LoadedDefinition, snap: Snapshot) -> tuple[CaseStatus, str | None]:
     """(status, outcome): outcome is set once the workflow has completed."""
     if not wf.is_completed():
+        waiting = sorted({o for t in snap.ready.values() if (o := definition.waiting_outcomes.get(t.task_spec.bpmn_id))})
+        if waiting:
+            # An after-closing step (回访) is open: the case is closed (a leftover branch, e.g. a
+            # leader's 督办 task of an earlier overdue, ends with the workflow after the callback).
+            return _OUTCOME_STATUS.get(waiting[0], CaseStatus.CLOSED), waiting[0]
         return (CaseStatus.SUSPENDED if snap.suspended else CaseStatus.OPEN), None
+    if wf.data.get(MERGED_INTO):
+        return CaseStatus.MERGED, "merged"
     for task in wf.get_tasks(state=TaskState.COMPLETED):
         outcome = definition.outcomes.get(task.task_spec.bpmn_id)
         if outcome:

@@ -13,6 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import spiff_patches
 from engine.clock import Clock, using_clock
+from engine.commands.snapshot import MERGED_INTO
 from engine.errors import Conflict
 from engine.ids import IdSequence, using_ids
 from engine.servicelog import ServiceLog, using_service_log
@@ -43,6 +44,28 @@ def apply_correction(workflow: BpmnWorkflow, values: dict[str, Any]) -> None:
     so the steps still to come (the dispatch rule) follow them. Deadlines already set stay."""
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED):
         task.data.update(values)
+
+
+def apply_merge(workflow: BpmnWorkflow, original: str) -> None:
+    """A duplicate merged into ``original``: every open task of its workflow ends (cancelled) and
+    the workflow's data names the original, which is what makes its status ``merged``."""
+    workflow.data[MERGED_INTO] = original
+    workflow.cancel()
+
+
+REOPEN_GATEWAY = "Reopen_gw"  # bpmn/case_lifecycle.bpmn: where a reopened case re-enters
+
+
+def apply_reopen(workflow: BpmnWorkflow, data: dict[str, Any]) -> None:
+    """A closed case reopened: the workflow goes back to the BPMN's reopen gateway (passed when
+    it closed) with ``reopen`` set, so the gateway sends it into a new handling round."""
+    passed = [t for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id == REOPEN_GATEWAY]
+    if not passed:
+        raise Conflict("this case's process has no reopen step (started on an older process version)")
+    gateway = max(passed, key=lambda t: t.last_state_change)
+    workflow.reset_from_task_id(gateway.id)
+    gateway.data.update({**data, "reopen": True})  # after the reset, which inherits its parent's data
+    workflow.completed = False  # a terminate end event marked it completed for good
 
 
 def apply_timers(workflow: BpmnWorkflow) -> None:

@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.calendar import get_calendar
 from engine.clock import ManualClock
-from engine.commands import complete_task, start_case, supervise
+from engine.commands import complete_task, merge_case, start_case, supervise
 from engine.commands.device_normal import device_back_to_normal
 from engine.db import transaction
-from engine.errors import CityCaseError, Conflict
+from engine.errors import CityCaseError, Conflict, ValidationError
 from engine.model import Actor, EngineContext
 from engine.models import Case, Deadline, GridCell, Outbox, ProblemClass, TaskRow
 from engine.scheduler import tick
@@ -41,7 +41,8 @@ BRANCHES = (
     "verify_confirmed", "verify_not_found", "self_handled_closed", "self_handled_to_normal", "accept_void",
     "file_void", "return_approved", "return_rejected", "extension_approved", "extension_rejected",
     "suspension_approved", "suspension_rejected", "resumed", "rework", "closed", "deadline_warning",
-    "overdue_escalation", "supervision_order", "device_check",
+    "overdue_escalation", "supervision_order", "device_check", "callback_satisfied", "callback_reopened",
+    "merged_duplicate",
 )
 SOURCES = ("supervisor", "supervisor", "citizen", "hotline", "camera", "sensor")
 # The demo's staged lights (Simulator._stage): planned this long before the end, with classes whose
@@ -72,6 +73,8 @@ class Plan:
     late: bool = False
     supervise: bool = False
     device_normal: bool = False  # a sensor case whose device reports normal again while it is handled
+    callback: str = "satisfied"  # the reporter's answer at the 回访 (unsatisfied: reopened once)
+    duplicate: bool = False  # reported again at the previous case's place: merged at accept
 
 
 SCRIPTED: tuple[Plan, ...] = (
@@ -91,6 +94,8 @@ SCRIPTED: tuple[Plan, ...] = (
     Plan(late=True),
     Plan(supervise=True),
     Plan(source="sensor", device_normal=True),
+    Plan(source="hotline", callback="unsatisfied"),
+    Plan(duplicate=True),
 )
 
 
@@ -117,6 +122,9 @@ def random_plan(rng: random.Random) -> Plan:
         choices["checks"] = ("failed",)
     choices["late"] = rng.random() < 0.12
     choices["supervise"] = rng.random() < 0.03
+    if source in ("citizen", "hotline"):
+        choices["callback"] = rng.choices(["satisfied", "basically", "unsatisfied"], [70, 20, 10])[0]
+        choices["duplicate"] = rng.random() < 0.05
     return Plan(**choices)
 
 
@@ -143,6 +151,8 @@ class CaseSim:
     supervised: bool = False
     key: str = ""  # the replayed report's key (Arrival.key), empty for a random report
     device_told: bool = False
+    reopened: bool = False
+    original: int | None = None  # the case a duplicate repeats
     handle: list[str] = field(init=False)
     approvals: list[str] = field(init=False)
     checks: list[str] = field(init=False)
@@ -257,6 +267,12 @@ class Simulator:
         if spec == "Device_check":  # a device back to normal: the supervisor checks on site
             self.branches["device_check"] += 1
             return {"device_verdict": "restored", "device_note": "现场核查, 已恢复正常"}
+        if spec == "Followup_callback":
+            answer = "satisfied" if sim.reopened else plan.callback
+            reopen = answer == "unsatisfied"
+            sim.reopened = sim.reopened or reopen
+            self.branches["callback_reopened" if reopen else "callback_satisfied"] += 1
+            return {"satisfaction": answer, "channel": "phone", "reopen": reopen, "note": "电话回访"}
         if spec == "escalate":
             self.branches["overdue_escalation"] += 1
             return {"level": "order", "order": "请立即处置并反馈"}
@@ -343,6 +359,12 @@ class Simulator:
             sim = CaseSim(replace(sim.plan, source=arrival.source, self_handled=self_handled), key=arrival.key)
             report.update(source=arrival.source, class_code=arrival.class_code, lon=arrival.lon, lat=arrival.lat,
                           self_handled=self_handled)
+        if sim.plan.duplicate and self.cases and arrival is None and class_code is None:
+            # The same problem reported again, where the previous report was.
+            sim.original = max(self.cases)
+            with self.factory() as s:
+                before = s.execute(select(Case.class_code, Case.lon, Case.lat).where(Case.id == sim.original)).one()
+            report.update(class_code=before.class_code, lon=before.lon, lat=before.lat, description="重复上报")
         reporter = Actor("supervisor1", "supervisor") if sim.plan.source == "supervisor" else Actor("citizen", "citizen")
         with transaction(self.factory) as s:
             result = start_case(s, self.ctx, report, reporter)
@@ -387,6 +409,7 @@ class Simulator:
                 device_back_to_normal(s, self.ctx, case_id, Actor("device:SIM", "system"),
                                       {"device": "SIM", "state": "normal", "was": "alarm"})
             self._schedule_case(case_id)
+        if row.spec_id == "accept" and sim.original is not None and self._merged(case_id, sim):
             return
         now = self.clock.now()
         try:
@@ -397,6 +420,19 @@ class Simulator:
         except Conflict:
             self.errors["conflict"] += 1
         self._schedule_case(case_id)
+
+    def _merged(self, case_id: int, sim: CaseSim) -> bool:
+        """The acceptor merges a duplicate into its original when that is still open."""
+        try:
+            with transaction(self.factory) as s:
+                original = s.scalar(select(Case.number).where(Case.id == sim.original))
+                merge_case(s, self.ctx, case_id, original or "", Actor("acceptor1", "acceptor"), "重复上报，合并")
+        except (ValidationError, Conflict):
+            sim.original = None  # the original is finished: handle this report on its own
+            self._schedule_case(case_id)
+            return True
+        self.branches["merged_duplicate"] += 1
+        return True
 
     def _fire_due(self) -> int:
         now = self.clock.now()

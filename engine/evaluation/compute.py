@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from cachetools import LRUCache
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.config import load_config
@@ -32,7 +32,8 @@ from engine.patrol.models import Position, RosterEntry
 
 TOTAL = "*"  # the unit key of a kind's total (distinct cases over all its units)
 STREAM_ROWS = 5000
-_READ_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.RATING, EventKind.CORRECTION})
+_READ_KINDS = frozenset({EventKind.START, EventKind.COMPLETE, EventKind.RATING, EventKind.CORRECTION,
+                         EventKind.MERGE, EventKind.REOPEN})
 
 
 @dataclass(frozen=True)
@@ -99,13 +100,16 @@ class _Tally:
 
 def candidates(start: datetime, end: datetime) -> Any:
     """Ids of the cases that can count in [start, end): those with an event in it, and those
-    dispatched before its end and not closed before its start (they may be overdue at its end).
+    dispatched before its start and not closed since their last dispatch (they may be overdue at
+    its end; a reopened case is dispatched again after its first closing).
     Everything else (cases finished earlier, or not yet reported) counts for nothing."""
     active = select(Event.case_id).where(Event.at >= start, Event.at < end)
-    closed_before = (select(Event.case_id).where(Event.kind == EventKind.COMPLETE, Event.task_spec == "close",
-                                                 Event.at < start))
-    waiting = (select(Event.case_id).where(Event.kind == EventKind.COMPLETE, Event.task_spec == "dispatch",
-                                           Event.at < start, Event.case_id.not_in(closed_before)))
+    last_dispatch = func.max(case((Event.task_spec == "dispatch", Event.seq)))  # seq: the case's own order
+    last_close = func.max(case((Event.task_spec == "close", Event.seq)))
+    waiting = (select(Event.case_id)
+               .where(Event.kind == EventKind.COMPLETE, Event.task_spec.in_(("dispatch", "close")), Event.at < start)
+               .group_by(Event.case_id)
+               .having(last_dispatch.is_not(None), or_(last_close.is_(None), last_dispatch > last_close)))
     return active.union(waiting)
 
 

@@ -35,6 +35,8 @@ METRIC_LABELS: dict[Metric, tuple[str, str]] = {
     Metric.PATROL_CELLS: ("巡查网格数", "Cells patrolled"),
     Metric.PATROL_CELLS_ASSIGNED: ("应巡网格数", "Cells rostered"),
     Metric.PATROL_CELLS_COVERED: ("已巡应巡网格数", "Rostered cells patrolled"),
+    Metric.DUPLICATE: ("重复上报合并数", "Merged duplicates"), Metric.REOPENED: ("重开数", "Reopened"),
+    Metric.CALLED_BACK: ("回访数", "Called back"), Metric.CALLBACK_SATISFIED: ("回访满意数", "Satisfied at callback"),
 }
 
 RATE_LABELS: dict[Rate, tuple[str, str]] = {
@@ -53,6 +55,7 @@ RATE_LABELS: dict[Rate, tuple[str, str]] = {
     Rate.ON_TIME_CLOSING_RATE: ("按时结案率", "On-time closing-step rate"),
     Rate.SATISFACTION: ("满意率", "Satisfaction"),
     Rate.PATROL_COVERAGE: ("网格巡查覆盖率", "Patrol coverage"),
+    Rate.CALLBACK_SATISFACTION: ("回访满意率", "Callback satisfaction"),
 }
 
 WORDS: dict[str, tuple[str, str]] = {

@@ -63,6 +63,10 @@ class Metric(StrEnum):
     PATROL_CELLS = "patrol_cells"                    # grid cells visited on duty, summed over days
     PATROL_CELLS_ASSIGNED = "patrol_cells_assigned"  # the roster's cells, summed over days
     PATROL_CELLS_COVERED = "patrol_cells_covered"    # the roster's cells visited that day
+    DUPLICATE = "duplicate"                # merged into another case as its duplicate (not filed, not closed)
+    REOPENED = "reopened"                  # reopened after closing: a new handling round
+    CALLED_BACK = "called_back"            # 回访 done after closing
+    CALLBACK_SATISFIED = "callback_satisfied"  # ... and the reporter satisfied or basically satisfied
 
 
 class Rate(StrEnum):
@@ -84,6 +88,7 @@ class Rate(StrEnum):
     ON_TIME_CLOSING_RATE = "on_time_closing_rate"
     SATISFACTION = "satisfaction"
     PATROL_COVERAGE = "patrol_coverage"            # 网格巡查覆盖率
+    CALLBACK_SATISFACTION = "callback_satisfaction"  # 回访满意率
 
 
 @dataclass(frozen=True)
@@ -125,21 +130,23 @@ RATE_FORMULAS: dict[Rate, Formula] = {
     Rate.ON_TIME_CLOSING_RATE: Formula((M.CLOSE_STEP_ON_TIME,), (M.CLOSED,)),
     Rate.SATISFACTION: Formula((M.SATISFIED,), (M.RATED,)),
     Rate.PATROL_COVERAGE: Formula((M.PATROL_CELLS_COVERED,), (M.PATROL_CELLS_ASSIGNED,)),
+    Rate.CALLBACK_SATISFACTION: Formula((M.CALLBACK_SATISFIED,), (M.CALLED_BACK,)),
 }
 # Counts that are not numbers of cases (no drill-down to cases).
 NOT_CASE_METRICS = frozenset({M.PATROL_CELLS, M.PATROL_CELLS_ASSIGNED, M.PATROL_CELLS_COVERED})
 
 _REGION_METRICS = (M.REPORTED, M.VALID, M.FILED, M.VOIDED, M.SUPERVISOR_FILED, M.PUBLIC_FILED, M.DISPATCHED,
                    M.HANDLED, M.HANDLED_ON_TIME, M.RETURNED, M.REWORKED, M.SUSPENDED, M.CLOSED,
-                   M.CLOSED_ON_TIME, M.OVERDUE, M.RATED, M.SATISFIED)
+                   M.CLOSED_ON_TIME, M.OVERDUE, M.RATED, M.SATISFIED, M.DUPLICATE, M.REOPENED, M.CALLED_BACK,
+                   M.CALLBACK_SATISFIED)
 _REGION_RATES = (Rate.CLOSE_RATE, Rate.ON_TIME_CLOSE_RATE, Rate.ON_TIME_HANDLE_RATE, Rate.REWORK_RATE,
-                 Rate.SUPERVISOR_REPORT_RATE, Rate.MISS_RATE, Rate.SATISFACTION)
+                 Rate.SUPERVISOR_REPORT_RATE, Rate.MISS_RATE, Rate.SATISFACTION, Rate.CALLBACK_SATISFACTION)
 
 # The columns each kind's table shows, in order (counts, then rates).
 COLUMNS: dict[Kind, tuple[tuple[Metric, ...], tuple[Rate, ...]]] = {
     **{k: (_REGION_METRICS, _REGION_RATES) for k in REGION_KINDS},
     Kind.DEPARTMENT: ((M.DISPATCHED, M.HANDLED, M.HANDLED_ON_TIME, M.RETURNED, M.REWORKED, M.SUSPENDED,
-                       M.CLOSED, M.CLOSED_ON_TIME, M.OVERDUE, M.RATED, M.SATISFIED),
+                       M.CLOSED, M.CLOSED_ON_TIME, M.OVERDUE, M.RATED, M.SATISFIED, M.REOPENED),
                       (Rate.CLOSE_RATE, Rate.ON_TIME_CLOSE_RATE, Rate.ON_TIME_HANDLE_RATE, Rate.REWORK_RATE,
                        Rate.SATISFACTION)),
     Kind.SUPERVISOR: ((M.REPORTED, M.VALID, M.VERIFIED, M.VERIFIED_ON_TIME, M.CHECKED, M.CHECKED_ON_TIME,

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.evaluation.metrics import REGION_KINDS, Kind, Metric
-from engine.model import EventKind, Source
+from engine.model import CALLBACK_TASK, EventKind, Source
 
 M = Metric
 Contribution = tuple[Kind, str, Metric]
@@ -251,6 +251,40 @@ def _complete(w: CaseWalk, e: EventRow) -> None:
         _check(w, e, form)
     elif spec == "close":
         _close(w, e)
+    elif spec == CALLBACK_TASK:
+        _callback(w, e, form)
+
+
+def _callback(w: CaseWalk, e: EventRow, form: dict[str, Any]) -> None:
+    """回访: counted for the region and the department that handled the case."""
+    metrics = [M.CALLED_BACK]
+    if form.get("satisfaction") in ("satisfied", "basically"):
+        metrics.append(M.CALLBACK_SATISFIED)
+    for metric in metrics:
+        w.region(e.at, metric)
+        w.unit(e.at, Kind.DEPARTMENT, w.department, metric)
+    if form.get("reopen"):
+        _reopened(w, e)
+
+
+def _reopened(w: CaseWalk, e: EventRow) -> None:
+    """A new handling round of a closed case: counted against the department that closed it."""
+    w.finished = False
+    w.region(e.at, M.REOPENED)
+    w.unit(e.at, Kind.DEPARTMENT, w.department, M.REOPENED)
+
+
+_NOT_FOR_DUPLICATES = (M.FILED, M.PUBLIC_FILED, M.SUPERVISOR_FILED)
+
+
+def _merged(w: CaseWalk, e: EventRow) -> None:
+    """A duplicate merged into its original: counted as a duplicate, never as filed (so not a
+    miss, 漏报), closed or overdue; the original counts for the problem."""
+    w.finished = True
+    w.valid = False
+    w.handle_pending = False
+    w.out = {c for c in w.out if c[2] not in _NOT_FOR_DUPLICATES}
+    w.region(e.at, M.DUPLICATE)
 
 
 _PLACE = {Kind.DISTRICT: "district_code", Kind.STREET: "street_code", Kind.COMMUNITY: "community_code",
@@ -291,6 +325,10 @@ def walk_case(events: Iterable[EventRow], start: datetime, end: datetime) -> set
             _rating(w, e)
         elif e.kind == EventKind.CORRECTION:
             _correction(w, e)
+        elif e.kind == EventKind.MERGE:
+            _merged(w, e)
+        elif e.kind == EventKind.REOPEN:
+            _reopened(w, e)
         step_due = _deadline(e.data, "step_deadline")
         if step_due is not None:
             w.step_due = step_due

@@ -47,6 +47,9 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("cases.attachment", "GET"): PUBLIC,  # each photo is checked against the case's visibility
     ("cases.search", "GET"): CASE_READERS, ("cases.case_page", "GET"): CASE_READERS, ("cases.supervise_case", "POST"): ("leader",),
     ("cases.correct", "POST"): ("acceptor", "shift_leader"),  # corrections of class, urgency or place
+    ("cases.merge", "POST"): ("acceptor", "shift_leader"),  # a duplicate merged into its original
+    ("cases.reopen", "POST"): ("acceptor", "shift_leader"),  # the center records "not solved"
+    ("report.reopen", "POST"): PUBLIC,  # the reporter, through the private follow-up token
     ("report.follow", "GET"): PUBLIC, ("report.rate", "POST"): PUBLIC,  # the private follow-up token is the key
     ("report.public", "GET"): PUBLIC, ("report.public", "POST"): PUBLIC,
     ("report.mobile", "GET"): ("supervisor",), ("report.mobile", "POST"): ("supervisor",),

@@ -81,7 +81,8 @@ def test_request_fields_and_status_mapping():
                                   ("suspended", "open", "因客观原因暂缓处置，条件具备后继续处理"),
                                   ("closed", "closed", "问题已处理完毕，案件已结案"),
                                   ("voided", "closed", "经审核不予立案，案件已作废"),
-                                  ("invalid", "closed", "经核实问题不存在或信息不足，案件已作废")):
+                                  ("invalid", "closed", "经核实问题不存在或信息不足，案件已作废"),
+                                  ("merged", "closed", "与其他群众反映的同一问题合并处理")):
         Row.status = status
         fields = request_dict(Row, service_name="暴露垃圾", agency="环卫", steps=["verify"],
                               expected=at + timedelta(hours=4), tz="Asia/Shanghai")

@@ -152,7 +152,7 @@ def test_public_report_follow_and_rate(sqlite_city, clock):
         from engine.models import Event
 
         kinds = [e.kind for e in s.query(Event).filter(Event.case_id == case.id).order_by(Event.seq)]
-        assert kinds[-1] == "rating"  # the rating is part of the case's history
+        assert kinds[-2:] == ["rating", "complete"]  # the rating is in the history, and answered the 回访
         from engine.audit import verify_all
 
         assert verify_all(s)[1] == []

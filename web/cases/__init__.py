@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__)
 
-from web.cases import export, search, sheet, views  # noqa: E402,F401
+from web.cases import export, followup, search, sheet, views  # noqa: E402,F401

@@ -70,7 +70,7 @@ def remaining_text(calendar: Any, now: datetime, due_at: datetime | None) -> str
 
 STATUS_NAMES = {
     "open": ("处理中", "open"), "suspended": ("挂账", "suspended"), "closed": ("已结案", "closed"),
-    "voided": ("已作废", "voided"), "invalid": ("无效", "invalid"),
+    "voided": ("已作废", "voided"), "invalid": ("无效", "invalid"), "merged": ("已合并", "merged"),
 }
 SOURCE_NAMES = {
     "supervisor": ("监督员上报", "supervisor"), "citizen": ("公众举报", "citizen"),
@@ -84,6 +84,8 @@ KIND_NAMES = {
     "assign": ("指派", "assigned"),
     "rating": ("评价", "rating"), "correction": ("更正", "correction"), "migration": ("流程升级", "process upgraded"),
     "erasure": ("删除个人信息", "personal data erased"),
+    "merge": ("合并为重复案卷", "merged as a duplicate"), "duplicate": ("并入重复案卷", "duplicate merged in"),
+    "reopen": ("重开", "reopened"),
 }
 
 
@@ -91,7 +93,7 @@ TASK_NAMES_EN = {
     "verify": "Verify", "confirm_self_handled": "Confirm self-handled", "accept": "Accept", "file": "File",
     "dispatch": "Dispatch", "handle": "Handle", "escalate": "Escalate", "approve_return": "Approve return",
     "approve_extension": "Approve extension", "approve_suspension": "Approve suspension",
-    "resume": "Resume handling", "check": "Check", "close": "Close",
+    "resume": "Resume handling", "check": "Check", "close": "Close", "Followup_callback": "Callback",
 }
 TASK_NAMES_EN["Device_check"] = "Check after the device is back to normal"  # issue 16
 

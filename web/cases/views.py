@@ -14,7 +14,9 @@ from engine import definitions
 from engine.calendar import get_calendar
 from engine.commands import correct_case, supervise
 from engine.commands.correct import CORRECTORS
+from engine.commands.followup import MERGERS, REOPEN_DAYS
 from engine.errors import Forbidden, NotFound, ValidationError
+from engine.model import OPEN_STATUSES
 from engine.models import Attachment, GridCell
 from engine.queries import (
     HistoryEvent,
@@ -25,11 +27,13 @@ from engine.queries import (
     may_supervise,
 )
 from engine.queries.assignment import display_names
+from engine.queries.public import merge_link
 from web.assets import leaflet_installed
 from web.cases import bp
 from web.cases import reference as refdata
 from web.cases.attachments import STAGES, attachment_case, case_photos, store_upload, thumbnail
 from web.cases.display import URGENCY_NAMES, named, person, pick, remaining_text, task_name
+from web.cases.followup import duplicate_candidates, may_reopen
 from web.extensions import get_session, limiter
 from web.geo_display import to_display, wkt_polygon_display
 from web.messages import PageForbidden, PageNotFound, error_message, field_messages, upload_message
@@ -139,6 +143,12 @@ def _summary(e: HistoryEvent, definition, auditor: bool) -> list[tuple[str, str]
         names = display_names(get_session(), {str(data.get("to") or "")})
         items = [(_("Assigned to"), names.get(str(data.get("to")), str(data.get("to") or "")))]
         return items + ([(_("Reason"), str(data["reason"]))] if data.get("reason") else [])
+    if e.kind == "merge":
+        return [(_("Merged into"), str(data.get("original", ""))), (_("Reason"), str(data.get("reason", "")))]
+    if e.kind == "duplicate":
+        return [(_("Duplicate merged in"), str(data.get("duplicate", ""))), (_("Reason"), str(data.get("reason", "")))]
+    if e.kind == "reopen":
+        return [(_("Reason"), str(data.get("reason", "")))]
     return []
 
 
@@ -212,6 +222,8 @@ def case_page(number: str):
         before=[p for p in photos if p.stage == "report"], after=[p for p in photos if p.stage != "report"],
         map=map_data(case, grid.geometry if grid else None), may_supervise=may_supervise(actor, case),
         may_correct=actor.role in CORRECTORS and case.status == "open",
+        duplicates=duplicate_candidates(case), may_merge=actor.role in MERGERS and case.status in OPEN_STATUSES,
+        may_reopen=may_reopen(case), reopen_days=REOPEN_DAYS, merge_link=merge_link(s, case.id, case.status),
         correct_classes=[c for c in ref.classes.values() if c.active] if actor.role in CORRECTORS else [])
 
 

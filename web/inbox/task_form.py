@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from engine import definitions
 from engine.commands import complete_task, form_options
+from engine.commands.followup import MERGERS
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.forms import FormField, FormSpec
 from engine.model import INBOX_ROLES
@@ -106,6 +107,9 @@ def submitted_data(form: FormSpec, actor_name: str, stage: str,
     return data, upload_errors
 
 
+DUPLICATE_STEPS = ("verify", "accept", "file")
+
+
 def _render(row: Any, case: CaseRecord, form: FormSpec, values: dict[str, Any], errors: dict[str, str],
             version: int, conflict: bool = False, message: str | None = None, status: int = 200):
     session = get_session()
@@ -124,7 +128,17 @@ def _render(row: Any, case: CaseRecord, form: FormSpec, values: dict[str, Any], 
         version=version, conflict=conflict, message=message, errors=errors, deadline=deadline,
         class_name=pick(case.class_name, case.class_name_en),
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
-        photos=case_photos(session, case.id), stage=upload_stage(row.spec_id)), status
+        photos=case_photos(session, case.id), stage=upload_stage(row.spec_id),
+        **_duplicates(row.spec_id, case)), status
+
+
+def _duplicates(spec_id: str, case: CaseRecord) -> dict[str, Any]:
+    """A new case's steps (verify, accept, file) show similar open cases nearby to merge into."""
+    from web.cases.followup import duplicate_candidates
+
+    if spec_id not in DUPLICATE_STEPS or current_actor().role not in MERGERS:
+        return {"may_merge": False}
+    return {"may_merge": True, "duplicates": duplicate_candidates(case)}
 
 
 def decision_view(spec_id: str, case: CaseRecord) -> dict[str, Any] | None:

@@ -11,11 +11,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engine.commands import CaseResult, rate_case, start_case
+from engine.commands import CaseResult, rate_case, reopen_case, start_case
+from engine.commands.followup import answer_callback, reopen_until
 from engine.errors import CityCaseError, Conflict, NotFound, ValidationError
-from engine.model import Actor
+from engine.model import Actor, Role
 from engine.models import GridCell
-from engine.queries.public import PublicCase, follow_token, milestones, public_case
+from engine.queries.public import PublicCase, follow_token, followed_case, milestones, public_case
 from web.cases import reference as refdata
 from web.cases.attachments import case_photos, store_upload
 from web.cases.display import pick
@@ -234,10 +235,13 @@ PUBLIC_STEPS = {
     "handle": ("责任单位已反馈处理结果", "The department reported its work"),
     "check": ("已现场核查", "Checked on site"), "close": ("已结案", "Closed"),
     "confirm_self_handled": ("已当场处理", "Fixed on the spot"),
+    "Followup_callback": ("已回访", "We asked you whether it is solved"),
+    "reopen": ("问题未解决，已重开，将重新处理", "Not solved: reopened, to be handled again"),
 }
 PUBLIC_STATUS = {
     "open": ("处理中", "in progress"), "suspended": ("暂缓处理", "on hold"), "closed": ("已办结", "closed"),
     "voided": ("不予立案", "not accepted"), "invalid": ("无效", "invalid"),
+    "merged": ("已与相同问题合并", "merged with the same problem"),
 }
 
 
@@ -258,6 +262,8 @@ def public_progress(case: PublicCase) -> list[dict[str, Any]]:
         label = pick(*names)
         if m.step == "file" and m.decision == "void":
             label = pick("不予立案", "Not accepted")
+        elif m.decision == "reopen":
+            label = pick("问题未解决，已重开，将重新处理", "Not solved: reopened, to be handled again")
         steps.append({"at": m.at, "label": label})
     return steps
 
@@ -265,14 +271,39 @@ def public_progress(case: PublicCase) -> list[dict[str, Any]]:
 @bp.route("/follow/<token>")
 def follow(token: str):
     case = _case_by_token(token)
+    followed = followed_case(get_session(), case)  # a merged duplicate's reporter follows the original
     ref = refdata.reference(get_session())
     pclass = ref.classes.get(case.class_code)
+    until = reopen_until(followed.closed_at)
     return render_template(
-        "report/follow.html", case=case, token=token, steps=public_progress(case),
-        status=pick(*PUBLIC_STATUS.get(case.status, (case.status, case.status))),
+        "report/follow.html", case=case, token=token, steps=public_progress(followed), followed=followed,
+        status=pick(*PUBLIC_STATUS.get(followed.status, (followed.status, followed.status))),
         class_name=pick(pclass.name, pclass.name_en) if pclass else case.class_code,
         district=refdata.region_name(ref, case.district_code), street=refdata.region_name(ref, case.street_code),
-        photos=case_photos(get_session(), case.id), may_rate=case.may_rate)
+        photos=case_photos(get_session(), case.id), may_rate=case.may_rate,
+        may_reopen=followed.status == "closed" and until is not None and now() <= until, reopen_until=until)
+
+
+@bp.route("/follow/<token>/reopen", methods=["POST"])
+@limiter.limit(_public_limit)
+def reopen(token: str):
+    """The reporter says the problem is not solved (within the reopen window): a new round."""
+    from engine.commands.followup import Refusal
+    from web.cases.followup import REFUSALS, refusal_message
+
+    followed = followed_case(get_session(), _case_by_token(token))
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > 500:
+        flash(str(REFUSALS[Refusal.REASON]), "error")
+        return redirect(url_for("report.follow", token=token) + "#reopen")
+    try:
+        reopen_case(get_session(), engine_context(), followed.id, Actor("reporter", Role.CITIZEN), reason)
+    except (ValidationError, Conflict) as exc:
+        rollback()
+        flash(_("The case was not reopened: %(msg)s", msg=refusal_message(exc)), "error")
+        return redirect(url_for("report.follow", token=token))
+    flash(_("Thank you. The case has been reopened and will be handled again."), "success")
+    return redirect(url_for("report.follow", token=token))
 
 
 @bp.route("/follow/<token>/rate", methods=["POST"])
@@ -295,6 +326,7 @@ def rate(token: str):
         return redirect(url_for("report.follow", token=token))
     try:
         rate_case(get_session(), engine_context(), case.id, rating, note)
+        answer_callback(get_session(), engine_context(), case.id, rating, note)  # the 回访, answered on the web
     except Conflict:
         rollback()
         flash(_("This case has already been rated. Thank you!"), "info")

@@ -39,6 +39,8 @@ from engine.models import Case, DefinitionVersion, Event
 # The events that change workflow state are the steps of the process; the others only annotate it.
 EXPORTED_KINDS = tuple(sorted(STATE_KINDS))
 CHUNK = 500
+MERGED = Activity("merge", "合并为重复案卷", "acceptor", False)
+REOPEN_ROUND = "Reopen_round"
 
 Progress = Callable[[int, int], None]
 
@@ -201,6 +203,10 @@ def _export_events(rows: list[Any], catalog: Activities, timer_specs: dict[str, 
             form = data.get("form")
             if isinstance(form, dict) and isinstance(form.get("department"), str):
                 department = form["department"]  # a dispatch (or re-dispatch) sets the responsible department
+        elif row.kind == EventKind.MERGE:
+            activity = MERGED  # the duplicate's last step: merged into its original
+        elif row.kind == EventKind.REOPEN:
+            activity = catalog.task(REOPEN_ROUND)  # the BPMN's new-round event
         else:
             activity = catalog.message(data.get("message"))
         yield _event(row, activity, row.task_id, department)

@@ -45,9 +45,15 @@ def test_every_event_is_a_step_with_what_was_open_then(city, clock):
     # the failed check sends the case back to the same department's handling (rework)
     assert _active(step["check_failed"]) == {"handle"}
     assert step["check_failed"].elements["check"] == ElementState.COMPLETED
-    assert _active(step["close"]) == set() and step["close"].elements["close"] == ElementState.COMPLETED
-    # the leaders' event subprocess waits for a supervision order while the case is open
-    assert "supervision_received" in _waiting(step["handle"]) and "supervision_received" not in _waiting(step["close"])
+    # a citizen's case is closed, then called back (回访): the callback is the one open step
+    assert _active(step["close"]) == {"Followup_callback"} and step["close"].elements["close"] == ElementState.COMPLETED
+    # the leaders' event subprocess waits for a supervision order until the workflow ends
+    assert "supervision_received" in _waiting(step["handle"])
+    d.do("Followup_callback", {"satisfaction": "satisfied", "channel": "phone"})
+    with city.session() as s:
+        last = replay_steps(s, s.get(Case, d.case_id)).steps[-1]
+    assert last.task_spec == "Followup_callback" and _active(last) == set()
+    assert "supervision_received" not in _waiting(last) and last.elements["end_closed"] == ElementState.COMPLETED
 
 
 def test_steps_carry_decisions_data_changes_and_deadlines(city, clock):
@@ -69,7 +75,7 @@ def test_steps_carry_decisions_data_changes_and_deadlines(city, clock):
     late = replay.steps[STEPS["claim_late"] - 1]
     late_handle = [t for t in late.open_tasks if t.spec_id == "handle"][0]
     assert late_handle.warn_at <= late.at < late_handle.due_at  # yellow when claimed
-    assert replay.steps[-1].open_tasks == []
+    assert [t.spec_id for t in replay.steps[-1].open_tasks] == ["Followup_callback"]  # closed, then 回访
 
 
 def test_definition_xml_is_the_version_the_case_ran_on(city, clock):

@@ -66,6 +66,8 @@ def test_citizen_report_is_verified_then_handled_and_closed(drive, city):
     case = drive.case()
     assert (case.status, case.outcome, case.department_code) == ("closed", "closed", DEPT)
     assert case.closed_at is not None
+    assert drive.tasks() == ["Followup_callback"]  # a citizen's case is closed, then called back (回访)
+    drive.do("Followup_callback", {"satisfaction": "satisfied", "channel": "phone"})
     assert drive.tasks() == []
     _assert_verified(city)
 

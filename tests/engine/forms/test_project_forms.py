@@ -25,6 +25,7 @@ EXPECTED_TASKS = {
     "close",
     "confirm_self_handled",
     "escalate",
+    "followup_callback",  # 回访 after closing
 }
 
 

@@ -64,10 +64,11 @@ def history(db) -> list[tuple[Case, list[Event]]]:
 
 
 def expected_event_count(events: list[Event]) -> int:
-    """Reports, completed tasks and messages count once; a timer event once per timer it fired."""
+    """Reports, completed tasks, messages, corrections, merges and reopens count once; a timer
+    event once per timer it fired."""
     n = 0
     for e in events:
-        if e.kind in ("start", "complete", "message"):
+        if e.kind in ("start", "complete", "message", "correction", "merge", "reopen"):
             n += 1
         elif e.kind == "timer":
             n += len(orjson.loads(e.data)["fired"])
