@@ -154,6 +154,7 @@ _READY = TaskState.READY
 _WAITING = TaskState.WAITING
 _FUTURE = TaskState.FUTURE
 _MAX_SORTED = 4
+_STATE_ONLY = frozenset({"state"})
 _FILTER_KEYS = frozenset({"state", "manual", "spec_name", "spec_class", "updated_ts", "lane", "catches_event"})
 
 
@@ -253,8 +254,8 @@ def _fast_get_tasks(self, first_task=None, **kwargs):
         candidates = _flat_candidates(self, kwargs.get("state", TaskState.ANY_MASK),
                                       isinstance(self, BpmnBaseWorkflow))
         if candidates is not None:
-            if not candidates:
-                return candidates
+            if not candidates or kwargs.keys() <= _STATE_ONLY:
+                return candidates  # the candidates are exactly the tasks in that state
             task_filter = self.get_tasks_iterator(None, **kwargs).task_filter
             return [t for t in candidates if task_filter.matches(t)]
     return _original_get_tasks(self, first_task, **kwargs)
