@@ -29,6 +29,8 @@ def test_importing_the_script_engine_applied_every_patch():
     assert spiff_timer.datetime is spiff_patches.ClockedDatetime
     assert TaskIterator.__next__ is spiff_patches._fast_iter_next
     assert DMNEngine.decide is spiff_patches._decide_first_hit
+    assert BpmnWorkflow._do_engine_steps is spiff_patches._do_engine_steps
+    assert spiff_task.Task._set_state is spiff_patches._set_state
     spiff_patches.apply()  # a second call changes nothing
     assert TaskIterator.__next__ is spiff_patches._fast_iter_next
 
