@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 GENESIS = "0" * 64
-SHA256 = "sha256"  # the algorithm of every event before event.hash_alg existed (migration 0011)
+SHA256 = "sha256"  # the algorithm of every event before event.hash_alg existed (migration 0014)
 
 
 class _GmsslSm3:

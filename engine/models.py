@@ -88,7 +88,7 @@ class Department(Base):
     name_en: Mapped[str] = mapped_column(String(100), default="")
     handler_type: Mapped[str] = mapped_column(String(40), index=True)
     district_code: Mapped[str | None] = mapped_column(String(12))
-    # A deactivated unit keeps its row (cases name it) but gets no new users (migration 0016).
+    # A deactivated unit keeps its row (cases name it) but gets no new users (migration 0011).
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
@@ -106,7 +106,7 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     # Bumped whenever every session of the user must end (engine.sessions); migration 0008.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # TOTP (engine.second_factor; migration 0019). The verifier needs the secret itself, so it cannot be
+    # TOTP (engine.second_factor; migration 0012). The verifier needs the secret itself, so it cannot be
     # hashed like a password; the last accepted time step makes every code single-use.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
@@ -290,7 +290,7 @@ class Event(Base):
     spec_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    # The chain hash this event was hashed with (AUDIT_HASH when it was written; migration 0011).
+    # The chain hash this event was hashed with (AUDIT_HASH when it was written; migration 0014).
     hash_alg: Mapped[str] = mapped_column(String(16), default="sha256", server_default="sha256")
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_event_case_seq"),
                       # The evaluation finds a period's events by time (migration 0005).
@@ -331,7 +331,7 @@ class Attachment(Base):
 
 
 class ExchangeCursor(Base):
-    """How far the history has been sent to an outside platform (engine.exchange; migration 0019)."""
+    """How far the history has been sent to an outside platform (engine.exchange; migration 0012)."""
 
     __tablename__ = "exchange_cursor"
     peer: Mapped[str] = mapped_column(String(20), primary_key=True)
@@ -405,7 +405,7 @@ class Checkpoint(Base):
     # instead of rehashing the whole log; verify never trusts it and recomputes from the events.
     frontier: Mapped[str] = mapped_column(Text)
     # The auditor access log's head when signed (entries, hash of the last one): anchors its end
-    # so a truncated access log is found (migration 0011; NULL in checkpoints signed before).
+    # so a truncated access log is found (migration 0014; NULL in checkpoints signed before).
     access_size: Mapped[int | None] = mapped_column(BigInteger)
     access_hash: Mapped[str | None] = mapped_column(String(64))
 

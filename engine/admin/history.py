@@ -5,7 +5,7 @@ auditor access log (``engine.audit.access_log``). Entries are written in the cal
 transaction, so a change and its entry are committed together or not at all. Appends are
 serialized by a transaction-scoped advisory lock on PostgreSQL; on SQLite by the single writer;
 the unique ``seq`` refuses a fork in any case. The database refuses UPDATE and DELETE
-(migration 0016); :func:`check_chain` finds a row edited or removed anyway.
+(migration 0011); :func:`check_chain` finds a row edited or removed anyway.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ class AdminEvent(Base):
     """One admin change: who, when, what (kind + target), the record before and after.
 
     hash = sha256(prev_hash + canonical entry), one chain over the table (like the access log);
-    the database refuses UPDATE and DELETE (migration 0016's triggers)."""
+    the database refuses UPDATE and DELETE (migration 0011's triggers)."""
 
     __tablename__ = "admin_event"
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,

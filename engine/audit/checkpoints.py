@@ -3,7 +3,7 @@
 Each checkpoint also signs the auditor access log's head (``access_size`` entries, the hash of
 the last one): the access log is its own hash chain, which shows an edited entry but not a cut
 tail; the signed head anchors its end, so a truncated access log is found (``log.check_access``).
-Checkpoints signed before that (migration 0011) have no head and sign exactly what they did.
+Checkpoints signed before that (migration 0014) have no head and sign exactly what they did.
 
 A checkpoint covers every event with id <= ``last_event_id``, in id order; its root is the
 RFC 6962 Merkle tree head over their hashes (engine.audit.merkle). Checkpoints chain: each
@@ -55,7 +55,7 @@ class CheckpointBody:
     hash_alg: str
     sig_alg: str
     key_id: str
-    access_size: int | None = None  # auditor access log entries when signed (None: signed before 0011)
+    access_size: int | None = None  # auditor access log entries when signed (None: signed before 0014)
     access_hash: str | None = None  # … and the hash of the last of them
 
     def message(self) -> bytes:
@@ -79,7 +79,7 @@ class SignedCheckpoint:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SignedCheckpoint:
-        optional = ("access_size", "access_hash")  # absent from exports of checkpoints signed before 0011
+        optional = ("access_size", "access_hash")  # absent from exports of checkpoints signed before 0014
         fields = [k for k in CheckpointBody.__dataclass_fields__ if k not in optional]
         values: dict[str, Any] = {k: d[k] for k in fields} | {k: d.get(k) for k in optional}
         body = CheckpointBody(**values)

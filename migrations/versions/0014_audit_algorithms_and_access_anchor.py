@@ -11,14 +11,14 @@ Adding a column with a constant default rewrites no row (PostgreSQL 11+ keeps it
 catalogue; SQLite appends it to the table definition), so the append-only triggers of 0004
 and 0007 are neither fired nor touched.
 
-Revision ID: 0011
-Revises: 0018
+Revision ID: 0014
+Revises: 0013
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0018"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Admin history (append-only, hash-chained) and departments that can be deactivated
 
-Revision ID: 0016
+Revision ID: 0011
 Revises: 0010
 """
 import sqlalchemy as sa
@@ -8,7 +8,7 @@ from alembic import op
 
 from engine.models import UTCDateTime
 
-revision = "0016"
+revision = "0011"
 down_revision = "0010"
 branch_labels = None
 depends_on = None

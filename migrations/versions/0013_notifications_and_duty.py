@@ -1,13 +1,13 @@
 """Notifications to people: 24/7 duty flag, each user's channels and quiet hours, in-page notices
 
-Revision ID: 0018
-Revises: 0019
+Revision ID: 0013
+Revises: 0012
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018"
-down_revision = "0019"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

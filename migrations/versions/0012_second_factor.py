@@ -1,14 +1,14 @@
 """A second sign-in factor (TOTP, RFC 6238) for the roles that change the platform; the exchange with
 outside platforms (provincial/national upward reporting, the 12345 hotline)
 
-Revision ID: 0019
-Revises: 0016
+Revision ID: 0012
+Revises: 0011
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0016"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,13 +1,13 @@
 """Supervisors on patrol: roster, duty periods and positions (issue 16)
 
-Revision ID: 0017
-Revises: 0011
+Revision ID: 0015
+Revises: 0014
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0011"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
