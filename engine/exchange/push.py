@@ -10,8 +10,6 @@ leaves the lease to run out; the batch is sent again (receivers drop repeats by 
 from __future__ import annotations
 
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,8 +18,8 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine import signed_post as signing
 from engine.db import transaction
-from engine.exchange import signing
 from engine.exchange.messages import envelope, next_batch
 from engine.exchange.peers import Peer
 from engine.models import ExchangeCursor
@@ -31,8 +29,8 @@ log = logging.getLogger("citycase.exchange")
 
 LEASE = timedelta(minutes=2)
 TIMEOUT_SECONDS = 20
-# (url, body, headers) → HTTP status; raises OSError when the peer cannot be reached
-Post = Callable[[str, bytes, dict[str, str]], int]
+# (peer, body, now) → HTTP status of the signed POST; raises OSError when the peer cannot be reached
+Post = Callable[[Peer, bytes, datetime], int]
 
 
 @dataclass(frozen=True)
@@ -42,13 +40,8 @@ class RoundResult:
     failed: bool  # the peer refused or could not be reached (retried after back-off)
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str]) -> int:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 (configured URL)
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+def http_post(peer: Peer, body: bytes, now: datetime) -> int:
+    return signing.post(peer.url, body, peer.secret, now, TIMEOUT_SECONDS)
 
 
 def push(factory: sessionmaker[Session], peer: Peer, now: datetime, tz: str, post: Post = http_post) -> RoundResult:
@@ -63,7 +56,7 @@ def push(factory: sessionmaker[Session], peer: Peer, now: datetime, tz: str, pos
         return RoundResult(str(peer.name), 0, False)
     body = envelope(peer, batch.messages, now, tz)
     try:
-        status = post(peer.url, body, signing.headers(peer.secret, now, body))
+        status = post(peer, body, now)
         error = None if 200 <= status < 300 else f"HTTP {status} from {peer.url}"
     except OSError as exc:
         error = f"{peer.url} could not be reached: {exc}"

@@ -3,20 +3,15 @@
 Both are outbox senders: ``engine.outbox.deliver`` calls them after commit, outside any
 transaction, retries failures with back-off and keeps what never went out as a dead letter.
 
-The webhook POSTs one JSON object per notice (see ``webhook_body``) with
-``X-Citycase-Timestamp`` (Unix seconds) and ``X-Citycase-Signature: sha256=<hex>``, the
-HMAC-SHA256 of ``timestamp + "." + body`` under CITYCASE_WEBHOOK_SECRET; a receiver (an SMS
-gateway, a WeChat Work / DingTalk robot bridge, a city's message bus) recomputes it and refuses
-a request older than a few minutes. Any answer but 2xx is a failed attempt.
+The webhook POSTs one JSON object per notice (see ``webhook_body``), signed with
+CITYCASE_WEBHOOK_SECRET as every request to an outside system is (engine.signed_post); a receiver
+(an SMS gateway, a WeChat Work / DingTalk robot bridge, a city's message bus) recomputes it and
+refuses a request older than a few minutes. Any answer but 2xx is a failed attempt.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import smtplib
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -24,23 +19,10 @@ from typing import Any
 
 import orjson
 
+from engine import signed_post
 from engine.clock import Clock
 from engine.notify.models import Channel
 from engine.outbox import Sender
-
-SIGNATURE_HEADER = "X-Citycase-Signature"
-TIMESTAMP_HEADER = "X-Citycase-Timestamp"
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The signature header's value for ``body`` sent at ``timestamp``."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
-
-
-def verify(secret: str, timestamp: str, body: bytes, header: str) -> bool:
-    """A receiver's check (also used by the tests): constant-time comparison."""
-    return hmac.compare_digest(sign(secret, timestamp, body), header)
 
 
 @dataclass(frozen=True)
@@ -103,16 +85,8 @@ def webhook_body(payload: Mapping[str, Any]) -> bytes:
 
 
 def send_webhook(settings: ChannelSettings, clock: Clock, payload: Mapping[str, Any]) -> None:
-    body = webhook_body(payload)
-    timestamp = str(int(clock.now().timestamp()))
-    request = urllib.request.Request(settings.webhook_url, data=body, method="POST", headers={
-        "Content-Type": "application/json; charset=utf-8", TIMESTAMP_HEADER: timestamp,
-        SIGNATURE_HEADER: sign(settings.webhook_secret, timestamp, body)})
-    try:
-        with urllib.request.urlopen(request, timeout=settings.timeout) as response:  # noqa: S310 - URL is config
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"webhook answered HTTP {exc.code}") from None
+    status = signed_post.post(settings.webhook_url, webhook_body(payload), settings.webhook_secret, clock.now(),
+                              settings.timeout)
     if not 200 <= status < 300:
         raise RuntimeError(f"webhook answered HTTP {status}")
 

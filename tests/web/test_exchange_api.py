@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from cli import cli
+from engine import signed_post as signing
 from engine.clock import SystemClock
-from engine.exchange import signing
 from engine.model import EngineContext
 from engine.models import Case, ExchangeCursor
 from tests.engine.exchange.receiver import Receiver

@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 from flask import jsonify, request
 
-from engine.exchange import signing
+from engine import signed_post as signing
 from engine.exchange.hotline import receive_order
 from web.api.auth import ApiError
 from web.api.json_api import api_bp

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.exchange import signing
+from engine import signed_post as signing
 from engine.exchange.hotline import receive_order
 from engine.exchange.messages import SETTLE
 from engine.exchange.peers import Peer, PeerName, peers_from_config
