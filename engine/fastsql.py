@@ -39,9 +39,9 @@ INSERT_EVENT = ("INSERT INTO event (case_id, seq, at, actor, kind, task_id, task
                 ":data, :spec_hash, :prev_hash, :hash, :hash_alg)")
 DELETE_TASK = "DELETE FROM task WHERE id = :id"
 INSERT_TASK = ("INSERT INTO task (id, case_id, spec_id, name, role, department_code, district_code, class_code, "
-               "source, assignee, created_at, warn_at, due_at, status) VALUES (:id, :case_id, :spec_id, :name, "
-               ":role, :department_code, :district_code, :class_code, :source, NULL, :created_at, :warn_at, "
-               ":due_at, 'ready')")
+               "source, assignee, created_at, warn_at, due_at, natural_time, status) VALUES (:id, :case_id, "
+               ":spec_id, :name, :role, :department_code, :district_code, :class_code, :source, NULL, :created_at, "
+               ":warn_at, :due_at, :natural_time, 'ready')")
 DELETE_DEADLINES = "DELETE FROM deadline WHERE case_id = :case_id"
 INSERT_DEADLINE = "INSERT INTO deadline (case_id, task_id, name, due_at) VALUES (:case_id, :task_id, :name, :due_at)"
 INSERT_OUTBOX = ("INSERT INTO outbox (case_id, kind, payload, created_at, attempts, next_attempt_at) "

@@ -251,6 +251,9 @@ class TaskRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The deadline counts every minute (time_limits.dmn's calendar column: emergencies), not working
+    # time only; pages say the time left accordingly (migration 0016).
+    natural_time: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(12), default="ready")
     __table_args__ = (
         Index("ix_task_role_dept_due", "role", "department_code", "due_at", "id"),

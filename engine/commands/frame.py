@@ -33,7 +33,7 @@ from engine.commands.live import LIVE, CacheKey, LiveWorkflow
 from engine.commands.results import CaseResult
 from engine.commands.snapshot import Snapshot, case_status, snapshot
 from engine.commands.steps import step_workflow
-from engine.deadlines import Deadlines, parse
+from engine.deadlines import Deadlines, limit_calendar, parse
 from engine.departments import department_districts
 from engine.errors import Conflict, NotFound, ValidationError
 from engine.fastsql import (
@@ -51,7 +51,7 @@ from engine.history import ADVANCE_HEAD, ChainHead, append_event, canonical_json
 from engine.ids import IdSequence
 from engine.logs import CASE_NUMBER
 from engine.metrics import Command, observe_command
-from engine.model import OPEN_STATUSES, Actor, EngineContext
+from engine.model import OPEN_STATUSES, Actor, EngineContext, LimitCalendar
 from engine.queries.visibility import SUB_CENTER_ROLES, task_district
 from engine.servicelog import ServiceLog
 from engine.services import SCRIPT_ENGINE
@@ -329,16 +329,19 @@ class CommandFrame:
             due_at: datetime | None
             if isinstance(own, dict) and own.get("due_at"):
                 warn_at, due_at = parse(own["warn_at"]), parse(own["due_at"])
+                counted = own.get("calendar")
             elif tdata.get("step_hours"):
                 warn_at, due_at = self.deadlines().step(float(tdata["step_hours"]), tdata.get("calendar"))
+                counted = tdata.get("calendar")
             else:
-                warn_at = due_at = None
+                warn_at = due_at = counted = None
             crossing = self._department_district(tdata) if info.role in SUB_CENTER_ROLES else None
             district = task_district(info.role, case.district_code, crossing)
             rows.append({"id": str(task.id), "case_id": case.id, "spec_id": info.spec_id, "name": info.name,
                          "role": info.role, "department_code": department, "district_code": district,
                          "class_code": case.class_code, "source": case.source, "created_at": w.time(self.now),
-                         "warn_at": w.time(warn_at), "due_at": w.time(due_at)})
+                         "warn_at": w.time(warn_at), "due_at": w.time(due_at),
+                         "natural_time": limit_calendar(counted) is LimitCalendar.NATURAL})
         if rows:
             ops.append((INSERT_TASK, rows))
         return ops

@@ -42,6 +42,7 @@ class TaskItem:
     case_created_at: datetime
     class_name: str
     class_name_en: str
+    natural_time: bool = False  # the deadline counts every minute (emergencies)
 
     def light_at(self, at: datetime) -> Light:
         return light(self.warn_at, self.due_at, at)
@@ -52,7 +53,7 @@ TASK_COLUMNS: tuple[QueryableAttribute[Any] | Label[Any], ...] = (
     TaskRow.district_code, TaskRow.class_code, TaskRow.source, TaskRow.assignee, TaskRow.created_at,
     TaskRow.warn_at, TaskRow.due_at, Case.number, Case.urgency, Case.street_code, Case.grid_code, Case.address,
     Case.created_at.label("case_created_at"), ProblemClass.name.label("class_name"),
-    func.coalesce(ProblemClass.name_en, "").label("class_name_en"))
+    func.coalesce(ProblemClass.name_en, "").label("class_name_en"), TaskRow.natural_time)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,12 @@ def test_an_emergency_on_the_system_clock_is_due_in_minutes_and_reaches_the_duty
     with city.session() as s:
         [task] = s.scalars(select(TaskRow).where(TaskRow.spec_id == "verify"))
     assert before + timedelta(minutes=15) <= task.due_at <= after + timedelta(minutes=15)  # natural time
+    assert task.natural_time
+    # the supervisor's inbox says the time left around the clock, not in working hours
+    supervisor = app.test_client()
+    webkit.login(supervisor, task.assignee or "supervisor1")
+    inbox = supervisor.get("/inbox?tab=group").get_data(as_text=True)
+    assert number in inbox and "（自然时间）" in inbox and "（工作时间）" not in inbox.split(number, 1)[1][:600]
     scheduler.tick(city.factory, EngineContext(SystemClock()))
     assert [(n.kind, n.case_number) for n in notices_of(city, "duty_leader")] == [("emergency", number)]
     client = app.test_client()

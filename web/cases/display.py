@@ -58,10 +58,16 @@ def age_text(since: datetime | None, now: datetime) -> str:
     return _("%(m)d min", m=m)
 
 
-def remaining_text(calendar: Any, now: datetime, due_at: datetime | None) -> str:
-    """Remaining working time until due_at, or how much working time it is overdue."""
+def remaining_text(calendar: Any, now: datetime, due_at: datetime | None, natural: bool = False) -> str:
+    """Remaining working time until due_at, or how much working time it is overdue; with ``natural``
+    (an emergency's deadline counts every minute) the clock time."""
     if due_at is None:
         return _("no deadline")
+    if natural:
+        hours = abs((due_at - now).total_seconds()) / 3600
+        if now >= due_at:
+            return _("overdue by %(t)s (around the clock)", t=hours_text(hours))
+        return _("%(t)s left (around the clock)", t=hours_text(hours))
     hours = calendar.working_time_between(now, due_at, "workhour")
     if now >= due_at:
         return _("overdue by %(t)s working time", t=hours_text(hours))

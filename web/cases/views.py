@@ -209,7 +209,7 @@ def case_page(number: str):
     instant = now()
     cal = get_calendar(s, config()["TIMEZONE"], config()["WORK_WINDOWS"])
     tasks = [{"row": t, "name": task_name(t.spec_id, t.name), "light": t.light_at(instant),
-              "remaining": remaining_text(cal, instant, t.due_at), "may_act": may_act_on_task(actor, t)}
+              "remaining": remaining_text(cal, instant, t.due_at, t.natural_time), "may_act": may_act_on_task(actor, t)}
              for t in view.tasks]
     grid = s.get(GridCell, case.grid_code)
     dept = ref.departments.get(case.department_code) if case.department_code else None

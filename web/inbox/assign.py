@@ -41,7 +41,7 @@ def department():
     rows: list[dict[str, Any]] = [{
         "row": t, "name": task_name(t.spec_id, t.name), "class_name": pick(t.class_name, t.class_name_en),
         "place": f"{refdata.region_name(ref, t.district_code)} / {refdata.region_name(ref, t.street_code)}",
-        "light": t.light_at(instant), "remaining": remaining_text(cal, instant, t.due_at),
+        "light": t.light_at(instant), "remaining": remaining_text(cal, instant, t.due_at, t.natural_time),
         "holder": names.get(t.assignee or "", t.assignee), "people": people.get(t.role, []),
     } for t in items]
     dept = ref.departments.get(actor.department_code or "")

@@ -121,7 +121,7 @@ def _render(row: Any, case: CaseRecord, form: FormSpec, values: dict[str, Any], 
         from engine.calendar import get_calendar
 
         cal = get_calendar(session, config()["TIMEZONE"], config()["WORK_WINDOWS"])
-        deadline = {"light": row.light_at(instant), "text": remaining_text(cal, instant, row.due_at),
+        deadline = {"light": row.light_at(instant), "text": remaining_text(cal, instant, row.due_at, row.natural_time),
                     "due_at": row.due_at}
     return render_template(
         "inbox/task.html", row=row, case=case, decision=decision_view(row.spec_id, case), fields=field_views(form, values, errors, options),

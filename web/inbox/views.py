@@ -72,7 +72,7 @@ def inbox():
             "street": refdata.region_name(ref, r.street_code),
             "age": age_text(r.case_created_at, instant),
             "light": r.light_at(instant),
-            "remaining": remaining_text(cal, instant, r.due_at),
+            "remaining": remaining_text(cal, instant, r.due_at, r.natural_time),
             "mark": marks.get(r.id),
         })
     next_url = None
