@@ -357,6 +357,18 @@ class ExchangeLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class SavedSearch(Base):
+    """A caseworker's named case search (常用查询): the filters as a query string (migration 0017)."""
+
+    __tablename__ = "saved_search"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(40))
+    query: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (UniqueConstraint("username", "name", name="uq_saved_search_user_name"),)
+
+
 class ReportReceipt(Base):
     """A report's idempotency key, per reporter: the same key sent again gives the same case."""
 

@@ -23,7 +23,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -182,12 +182,27 @@ def seed_demo(session: Session, *, seed: int = 1, progress: Callable[[str], None
     session.execute(insert(Department), departments)
     say(f"departments {len(departments)}/{len(departments)}")
     users = _insert_users(session, departments, say)
+    _insert_saved_searches(session)
     components = _plan_components(rng, lattice.cells, component_classes, departments)
     for start in range(0, len(components), 2000):
         chunk = components[start:start + 2000]
         session.execute(insert(Component), chunk)
         say(f"components {start + len(chunk)}/{len(components)}")
     return _summary(seed, lattice, departments=len(departments), users=users, components=len(components))
+
+
+# The dispatcher's and shift leader's 常用查询: last week's overdue manhole cases in 东湖区, one click.
+DEMO_SAVED_SEARCHES = (("dispatcher1", "东湖区井盖上周超期", {"keyword": "井盖", "district": "330191",
+                                                          "period": "last_week", "overdue": "1"}),
+                       ("shiftleader1", "本周超期", {"period": "this_week", "overdue": "1"}))
+
+
+def _insert_saved_searches(session: Session) -> None:
+    from engine.queries.saved import save_search
+
+    for username, name, filters in DEMO_SAVED_SEARCHES:
+        # the demo city has no clock of its own: its reference data is stamped with one fixed instant
+        save_search(session, username, name, filters, datetime(2026, 1, 1, tzinfo=UTC))
 
 
 def _ensure_component_classes(session: Session) -> list[ProblemClass]:

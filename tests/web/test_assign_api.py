@@ -58,3 +58,19 @@ def test_who_may_assign_and_to_whom(app, city, clock):
     assert r.status_code == 400 and "assignee" in r.get_json()["fields"]
     assert _assign(leader, task_id, assignee="x").status_code == 400  # expected_assignee is required
     assert _assign(leader, "no-such-task", **body).status_code == 409
+
+
+def test_the_api_lists_who_a_task_may_go_to(app, city, clock):
+    task_id = _handle_task(city, clock)
+    leader = sign_in(app, "leader_sanitation_330191")
+    r = leader.get(f"/api/v1/tasks/{task_id}/assignees")
+    conforms(r, "/tasks/{task_id}/assignees", "get")
+    body = r.get_json()
+    assert body["assignee"] is None
+    assert [p["username"] for p in body["people"]] == ["handler2_sanitation_330191", "handler_sanitation_330191"]
+    # the same people the assign command accepts: assigning to the first listed works
+    assert _assign(leader, task_id, assignee=body["people"][0]["username"], expected_assignee=None).status_code == 200
+    other = sign_in(app, "leader_municipal")
+    assert other.get(f"/api/v1/tasks/{task_id}/assignees").status_code == 403
+    assert sign_in(app, "dispatcher1").get(f"/api/v1/tasks/{task_id}/assignees").status_code == 403
+    assert leader.get("/api/v1/tasks/no-such-task/assignees").status_code == 404

@@ -82,6 +82,9 @@ DECISIONS: dict[tuple[str, str], object] = {
     ("designer.save", "POST"): ("designer",), ("designer.whatif", "GET"): ("designer",),
     ("designer.whatif", "POST"): ("designer",),
     ("api.intake_observation", "POST"): (),  # no role: only a device's own key is let in
+    # Saved case searches: every staff role that may use the case list keeps its own.
+    ("api.task_assignees", "GET"): ("leader",),
+    ("cases.save_current_search", "POST"): CASE_READERS, ("cases.delete_saved_search", "POST"): CASE_READERS,
     ("api.hotline_order", "POST"): (),  # no role: only a request signed with the 12345 secret is let in
     # The administration pages (web/admin): admins only, every page and form.
     **{(f"admin.{name}", method): ("admin",) for name, method in (
@@ -104,7 +107,8 @@ DECISIONS: dict[tuple[str, str], object] = {
 }
 SAMPLES = {"outbox_id": 999999, "key_id": 999999, "number": "2099010100001", "task_id": "no-such-task", "token": "n" * 22,
            "code": "E0102", "fmt": "json", "filename": "app.css", "version_id": 999999,
-           "name": "case_lifecycle.bpmn", "username": "no-such-user", "device_id": "NO-SUCH-DEVICE"}
+           "name": "case_lifecycle.bpmn", "username": "no-such-user", "device_id": "NO-SUCH-DEVICE",
+           "search_id": 999999}
 _addresses = itertools.count(1)
 
 

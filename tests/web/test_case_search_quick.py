@@ -45,3 +45,56 @@ def test_last_weeks_overdue_manhole_cases_in_a_district(sqlite_city, clock):
     assert _numbers(page) == [late_cover] and rubbish not in page and other_district not in page
     sheet = client.get(f"/cases/{late_cover}/sheet")
     assert sheet.status_code == 200 and "案卷处理单" in sheet.get_data(as_text=True)
+
+
+def _saved(html: str) -> dict[str, str]:
+    return {name: url.replace("&amp;", "&") for url, name in
+            re.findall(r'<a href="(/cases\?[^"]+)" class="saved-search">([^<]+)</a>', html)}
+
+
+def test_a_saved_search_finds_the_cases_in_one_click_and_stays_relative(sqlite_city, clock):
+    """常用查询: saved once, "last week's overdue manhole cases in 东湖区" is one click away, every week."""
+    late_cover = _case(sqlite_city, clock, "330191", "C0103", dispatch="drainage")
+    clock.advance(timedelta(days=7))
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "acceptor1")  # dispatcher1 has this one already in the demo (engine/demo/seed.py)
+    page = client.get("/cases?keyword=井盖&district=330191&period=last_week&overdue=1").get_data(as_text=True)
+    assert _numbers(page) == [late_cover]
+    r = client.post("/cases/saved", data={"name": "东湖区井盖上周超期", "keyword": "井盖", "district": "330191",
+                                          "period": "last_week", "overdue": "1"})
+    assert r.status_code == 303
+    listing = client.get("/cases").get_data(as_text=True)
+    one_click = _saved(listing)["东湖区井盖上周超期"]
+    assert _numbers(client.get(one_click).get_data(as_text=True)) == [late_cover]
+
+    # a week later the same click shows the new last week (the saved period is relative, not dates)
+    clock.advance(timedelta(days=7))
+    next_cover = _case(sqlite_city, clock, "330191", "C0103", dispatch="drainage")
+    clock.advance(timedelta(days=7))
+    login(client, "acceptor1")  # a new day's sign-in (sessions end after SESSION_ABSOLUTE_HOURS)
+    assert _saved(client.get("/cases").get_data(as_text=True))["东湖区井盖上周超期"] == one_click
+    assert _numbers(client.get(one_click).get_data(as_text=True)) == [next_cover]
+
+    refused = client.post("/cases/saved", data={"name": "东湖区井盖上周超期", "keyword": "井盖"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "已有同名的常用查询" in refused
+    assert "至少设置一个筛选条件" in client.post("/cases/saved", data={"name": "空"},
+                                                  follow_redirects=True).get_data(as_text=True)
+
+    other = make_app(sqlite_city, clock).test_client()  # another user's list has none of it
+    login(other, "shiftleader1")
+    assert "东湖区井盖上周超期" not in _saved(other.get("/cases").get_data(as_text=True))
+    search_id = re.search(r'/cases/saved/(\d+)/delete', listing).group(1)
+    assert other.post(f"/cases/saved/{search_id}/delete").status_code == 303
+    assert "东湖区井盖上周超期" in _saved(client.get("/cases").get_data(as_text=True))  # not theirs to delete
+    client.post(f"/cases/saved/{search_id}/delete")
+    assert _saved(client.get("/cases").get_data(as_text=True)) == {}
+
+
+def test_the_demo_dispatcher_finds_them_with_one_click_from_the_case_list(sqlite_city, clock):
+    late_cover = _case(sqlite_city, clock, "330191", "C0103", dispatch="drainage")
+    clock.advance(timedelta(days=7))
+    client = make_app(sqlite_city, clock).test_client()
+    login(client, "dispatcher1")
+    one_click = _saved(client.get("/cases").get_data(as_text=True))["东湖区井盖上周超期"]
+    assert _numbers(client.get(one_click).get_data(as_text=True)) == [late_cover]

@@ -23,7 +23,7 @@ from engine.commands import assign, claim, complete_task, form_options, release,
 from engine.errors import CityCaseError, Forbidden, ValidationError
 from engine.forms import FormField
 from engine.model import INBOX_ROLES, OPERATOR_SOURCES
-from engine.models import User
+from engine.models import TaskRow, User
 from engine.queries import (
     CaseRecord,
     TaskFilters,
@@ -36,8 +36,10 @@ from engine.queries import (
     task_view,
     visible_tasks,
 )
+from engine.queries.assignment import assignable_people
 from engine.queries.process_data import case_data, task_data
 from engine.queries.tasks import Tab
+from engine.queries.visibility import assign_refusal
 from web.api.auth import ApiError, api_actor, error_payload, json_body
 from web.api.bodies import AssignBody, CompleteBody, LoginBody, SuperviseBody, TaskQuery, parse
 from web.auth.second_factor import needs_second_factor
@@ -226,6 +228,22 @@ def assign_task(task_id: str):
     body = parse(AssignBody, json_body())
     return jsonify(assign(get_session(), engine_context(), task_id, actor, body.assignee, body.reason,
                           expected_assignee=body.expected_assignee).as_dict())
+
+
+@api_bp.get("/tasks/<task_id>/assignees")
+def task_assignees(task_id: str):
+    """Who the department leader may give the task to: the department's active people of the task's role."""
+    actor = api_actor(("leader",))
+    session = get_session()
+    row = session.get(TaskRow, task_id)
+    if row is None:
+        raise ApiError(f"no open task {task_id}", 404)
+    refusal = assign_refusal(actor, row)
+    if refusal is not None:
+        raise ApiError(refusal, 403)
+    people = assignable_people(session, row.department_code).get(row.role, [])
+    return jsonify({"task_id": row.id, "assignee": row.assignee,
+                    "people": [{"username": p.username, "display_name": p.display_name} for p in people]})
 
 
 @api_bp.post("/tasks/<task_id>/complete")
