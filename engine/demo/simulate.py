@@ -491,10 +491,12 @@ class Simulator:
             next_deadline = self._next_deadline()
             if next_deadline is not None and next_deadline <= at and next_deadline != stuck:
                 stuck = next_deadline  # a timer that does not fire is not retried in a loop
-                # SpiffWorkflow fires a timer strictly after its instant.
-                self.clock.set(max(next_deadline + timedelta(seconds=1), self.clock.now()))
-                if horizon is not None and self.clock.now() >= horizon:
+                # SpiffWorkflow fires a timer strictly after its instant; never past the horizon (the
+                # demo ends at the present: its clock must not run ahead of it).
+                fire_at = max(next_deadline + timedelta(seconds=1), self.clock.now())
+                if horizon is not None and fire_at >= horizon:
                     break
+                self.clock.set(fire_at)
                 self._fire_due()
                 continue
             heapq.heappop(self.queue)

@@ -15,8 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("department") as batch:
-        batch.add_column(sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column("department", sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()))
     op.create_table(
         "admin_event",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
@@ -55,5 +54,4 @@ def downgrade() -> None:
     op.drop_index("ix_admin_event_actor", table_name="admin_event")
     op.drop_index("ix_admin_event_at", table_name="admin_event")
     op.drop_table("admin_event")
-    with op.batch_alter_table("department") as batch:
-        batch.drop_column("active")
+    op.drop_column("department", "active")

@@ -14,9 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("totp_secret", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
+    op.add_column("user_account", sa.Column("totp_secret", sa.String(64), nullable=True))
+    op.add_column("user_account", sa.Column("totp_last_step", sa.BigInteger(), nullable=True))
     op.create_table(
         "exchange_cursor",
         sa.Column("peer", sa.String(20), primary_key=True),
@@ -40,6 +39,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("exchange_link")
     op.drop_table("exchange_cursor")
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("totp_last_step")
-        batch.drop_column("totp_secret")
+    op.drop_column("user_account", "totp_last_step")
+    op.drop_column("user_account", "totp_secret")

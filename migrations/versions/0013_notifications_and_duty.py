@@ -13,8 +13,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("user_account", sa.Column("on_duty", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "notification_setting",
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("user_account.id"), primary_key=True),
@@ -46,5 +45,4 @@ def downgrade() -> None:
     op.drop_index("ix_notice_user_created", "notice")
     op.drop_table("notice")
     op.drop_table("notification_setting")
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("on_duty")
+    op.drop_column("user_account", "on_duty")

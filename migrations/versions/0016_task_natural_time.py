@@ -13,10 +13,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("task") as batch:
-        batch.add_column(sa.Column("natural_time", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("task", sa.Column("natural_time", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("task") as batch:
-        batch.drop_column("natural_time")
+    op.drop_column("task", "natural_time")

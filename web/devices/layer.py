@@ -14,7 +14,7 @@ from web.geo_display import to_display
 
 
 def state_label(state: str) -> str:
-    return {DeviceState.NORMAL: _("normal"), DeviceState.ALARM: _("alarm"),
+    return {DeviceState.NORMAL: _("normal (device state)"), DeviceState.ALARM: _("alarm"),
             DeviceState.SILENT: _("silent")}.get(DeviceState(state), state)
 
 

@@ -26,6 +26,7 @@ EXPECTED_TASKS = {
     "confirm_self_handled",
     "escalate",
     "followup_callback",  # 回访 after closing
+    "device_check",  # a device back to normal: 设备恢复核查
 }
 
 
