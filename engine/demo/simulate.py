@@ -313,18 +313,21 @@ class Simulator:
         red after. For a class whose handling limit L the simulation has already seen, a report
         made when ``f`` × L of working time remains before ``until`` reaches the department at
         once (staged cases move in minutes) and is left there: f = 0.3–0.6 green, 0.86–0.94
-        yellow, 1.2–1.8 red. Working time, not clock time, so a demo started at night or on a
-        weekend shows the same mix (the lights stand still outside working hours)."""
+        yellow, 1.2–1.8 red — and a few 10–16 × L: cases a department let slide, still open a week or
+        two after their deadline, which a weekly overdue review (上周超期) finds. Working time, not
+        clock time, so a demo started at night or on a weekend shows the same mix (the lights stand
+        still outside working hours)."""
         assert self.until is not None
         now = self.clock.now()
         room = self.calendar.working_time_between(now, self.until)
-        bands = ((0.3, 0.6), (0.86, 0.94), (1.2, 1.8))
-        for lo, hi in bands:
+        bands = ((0.3, 0.6, per_light), (0.86, 0.94, per_light), (1.2, 1.8, per_light),
+                 (10.0, 16.0, max(1, per_light // 2)))
+        for lo, hi, count in bands:
             # Classes whose limit fits the time left (and is long enough for minutes not to matter).
             fits = sorted(c for c, limit in self.limits.items() if MIN_STAGED_LIMIT <= limit and hi * limit < room)
-            for i in range(per_light if fits else 0):
+            for i in range(count if fits else 0):
                 code = fits[i % len(fits)]
-                remaining = self.limits[code] * (lo + (hi - lo) * (i + 0.5) / per_light)
+                remaining = self.limits[code] * (lo + (hi - lo) * (i + 0.5) / count)
                 self._push(self._before_until(remaining), "staged", code)
 
     def _before_until(self, minutes: float) -> datetime:
@@ -346,6 +349,10 @@ class Simulator:
         rng = self.report_random()
         cell = rng.choice(self.cells)
         if class_code is not None:
+            # staged cases go to each district in turn, so every sub-center's lists show every light
+            districts = sorted({c.district_code for c in self.cells})
+            home = districts[len(self.staged) % len(districts)]
+            cell = rng.choice([c for c in self.cells if c.district_code == home])
             sim = CaseSim(Plan(source="supervisor"))
         else:
             scripted = arrival is None and len(self.cases) < len(SCRIPTED)
