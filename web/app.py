@@ -263,6 +263,10 @@ def _security_headers(app: Flask) -> None:
             # A refused form, kept privately for a few minutes: Back from the next page shows it
             # again instead of the browser's cache-miss page (a POST answer is not cached without).
             response.headers["Cache-Control"] = "private, max-age=600"
+            # Not "Vary: Cookie" (web.auth.session_cookie drops it): the session cookie is re-signed
+            # with the time on every request, so a second later it never matches again and Back
+            # would miss the entry after all.
+            response.citycase_keep_for_back = True
         return response
 
 

@@ -151,6 +151,9 @@ def test_back_after_a_refused_form_shows_the_form_again(live_server, sqlite_city
         page.goto(f"{live_server}/tasks/{accept.id}")
         page.click("form.task-form button[type=submit]")  # nothing chosen: refused
         page.wait_for_selector(".error-text")
+        # A second later, as a person reads first: the session cookie is re-signed by then, and the
+        # kept form must not depend on it (this was the flaky part: Vary: Cookie missed the entry).
+        page.wait_for_timeout(1100)
         page.goto(f"{live_server}/inbox")
         page.go_back()  # the browser's cache-miss page before: the refused form was not kept
         page.wait_for_selector(".error-text")

@@ -9,6 +9,11 @@ from flask.sessions import SecureCookieSessionInterface
 
 
 class _SessionInterface(SecureCookieSessionInterface):
+    def save_session(self, app: Flask, session, response) -> None:
+        super().save_session(app, session, response)
+        if getattr(response, "citycase_keep_for_back", False):  # a refused form kept for Back (web.app)
+            response.vary.discard("Cookie")
+
     def get_cookie_secure(self, app: Flask) -> bool:
         mode = str(app.config.get("SECURE_COOKIES", "auto")).strip().lower()
         if mode in ("1", "true", "yes", "on"):
