@@ -98,3 +98,19 @@ def test_the_demo_dispatcher_finds_them_with_one_click_from_the_case_list(sqlite
     login(client, "dispatcher1")
     one_click = _saved(client.get("/cases").get_data(as_text=True))["东湖区井盖上周超期"]
     assert _numbers(client.get(one_click).get_data(as_text=True)) == [late_cover]
+
+
+def test_a_saved_relative_period_on_the_system_clock(sqlite_city):
+    """The period is resolved at the moment of the click, on the real clock the pages use."""
+    from engine.clock import ManualClock, SystemClock
+
+    today_cover = _case(sqlite_city, ManualClock(SystemClock().now()), "330191", "C0103")  # reported now
+    app = make_app(sqlite_city, None)  # no CLOCK: the system clock
+    client = app.test_client()
+    login(client, "acceptor1")
+    assert client.post("/cases/saved", data={"name": "本周井盖", "keyword": "井盖", "period": "this_week"}).status_code == 303
+    one_click = _saved(client.get("/cases").get_data(as_text=True))["本周井盖"]
+    assert today_cover in _numbers(client.get(one_click).get_data(as_text=True))
+    assert "from=" not in one_click  # saved as a period, not as dates
+    app.extensions["citycase"].engine.dispose()
+
